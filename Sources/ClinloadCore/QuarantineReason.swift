@@ -1,0 +1,12 @@
+/// Why a record was set aside: machine-readable, and never the offending value.
+public struct QuarantineReason: Sendable, Equatable, Hashable, Codable {
+    /// The source field the rule failed on (a column name or an element path).
+    public var field: String
+    /// The rule that failed (`required`, `type`, `pattern`, `enum`, `max_length`, `unique`...).
+    public var rule: String
+
+    public init(field: String, rule: String) {
+        self.field = field
+        self.rule = rule
+    }
+}

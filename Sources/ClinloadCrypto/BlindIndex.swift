@@ -1,0 +1,64 @@
+/// A keyed, deterministic fingerprint of a subject's natural key, so the same
+/// patient is found again across batches and feeds without decrypting anything.
+///
+/// HMAC-SHA-256 under the long-lived blind-index key over a length-prefixed
+/// encoding of (domain, namespace, each normalised key part). Normalisation trims
+/// surrounding whitespace and upper-cases ASCII letters, so `abc-1 ` and `ABC-1`
+/// meet; anything else is compared byte for byte (the CSV reader has checked UTF-8).
+public final class BlindIndex {
+    public static let length = HMACSHA256.outputLength
+    private let hmac: HMACSHA256
+    private var message: [UInt8] = []
+
+    public init(key: SecretBytes) throws {
+        hmac = try HMACSHA256(key: key)
+        message.reserveCapacity(256)
+    }
+
+    public func compute(namespace: String, parts: [String]) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try compute(namespace: namespace, count: parts.count, appendingTo: &out) { index, body in
+            var bytes = Array(parts[index].utf8)
+            bytes.withUnsafeMutableBufferPointer { body(UnsafeBufferPointer($0)) }
+        }
+        return out
+    }
+
+    /// The blind index of (namespace, parts), where `part(i, body)` hands the bytes
+    /// of part `i` to `body` (so callers can pass record fields without copying).
+    public func compute(
+        namespace: String, count: Int, appendingTo output: inout [UInt8],
+        part: (Int, (UnsafeBufferPointer<UInt8>) -> Void) -> Void
+    ) throws {
+        message.removeAll(keepingCapacity: true)
+        Self.appendPart(Array("clinload/blind-index/v1".utf8)[...], to: &message)
+        Self.appendPart(Array(namespace.utf8)[...], to: &message)
+        for i in 0..<count { part(i) { Self.appendNormalised($0, to: &message) } }
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: Self.length))
+        try message.withUnsafeBytes { m in
+            try output.withUnsafeMutableBytes { out in
+                try hmac.authenticate([m], into: UnsafeMutableRawBufferPointer(rebasing: out[start...]))
+            }
+        }
+    }
+
+    private static func appendPart(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        let n = UInt32(bytes.count)
+        out.append(UInt8(n >> 24)); out.append(UInt8((n >> 16) & 0xFF)); out.append(UInt8((n >> 8) & 0xFF)); out.append(UInt8(n & 0xFF))
+        out.append(contentsOf: bytes)
+    }
+
+    private static func appendNormalised(_ raw: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var start = 0
+        var end = raw.count
+        while start < end, raw[start] == 0x20 || raw[start] == 0x09 { start += 1 }
+        while end > start, raw[end - 1] == 0x20 || raw[end - 1] == 0x09 { end -= 1 }
+        let n = UInt32(end - start)
+        out.append(UInt8(n >> 24)); out.append(UInt8((n >> 16) & 0xFF)); out.append(UInt8((n >> 8) & 0xFF)); out.append(UInt8(n & 0xFF))
+        for i in start..<end {
+            let b = raw[i]
+            out.append(b >= 0x61 && b <= 0x7A ? b - 0x20 : b)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import ClinloadCore
+import ClinloadStore
+import Foundation
+
+/// What happened to one input file.
+public struct BatchOutcome: Sendable {
+    public enum Status: String, Sendable {
+        /// Loaded now.
+        case loaded
+        /// Loaded before (same pipeline definition, same bytes): nothing done.
+        case alreadyLoaded = "already_loaded"
+        /// Too many bad records: quarantine kept, nothing merged.
+        case rejected
+        /// An error stopped the batch: nothing merged.
+        case failed
+    }
+
+    public var status: Status
+    public var batchId: UUID?
+    public var pipeline: String
+    public var input: InputFile?
+    /// The path as given, even when the file could not be read.
+    public var path: String
+    public var counts: BatchCounts
+    public var error: ClinloadError?
+    public var seconds: Double
+    /// Quarantine reasons by (field, rule) with counts.
+    public var reasons: [QuarantineTally]
+
+    public var exitStatus: ExitStatus {
+        switch status {
+        case .loaded, .alreadyLoaded: return .success
+        case .rejected: return .dataError
+        case .failed: return error?.exitStatus ?? .software
+        }
+    }
+}
+
+public struct QuarantineTally: Sendable, Equatable {
+    public var field: String
+    public var rule: String
+    public var count: Int
+}

@@ -1,0 +1,257 @@
+import ClinloadCore
+import ClinloadCrypto
+import ClinloadDefinitions
+import ClinloadExtract
+import ClinloadKeys
+import ClinloadPostgres
+import ClinloadStore
+import ClinloadValidate
+import Foundation
+import Logging
+
+/// Runs batches: one input file through extract → validate → transform → protect
+/// → load → commit, atomically and at most once.
+///
+/// Per file: fingerprint it; take a session advisory lock on its idempotency key
+/// (a second process on the same file waits, then finds it loaded); register the
+/// batch (committed, so a crash leaves a visible `running` batch); then do all the
+/// work in one transaction that ends by recording the outcome and its audit entry.
+/// A failure rolls that transaction back, so nothing partial is ever visible, and
+/// the batch is marked failed with its error code and stage.
+public final class BatchRunner {
+    public let connection: PostgresConnection
+    public let keyRing: KeyRing
+    public var logger: Logger
+    /// Valid records staged per COPY round trip (bounds memory, not throughput).
+    public var chunkSize = 4096
+    private var cachedBlindIndexKey: KeyRing.DataKey?
+    private let random = RandomPool()
+
+    public init(connection: PostgresConnection, keyProvider: KeyProvider, logger: Logger) {
+        self.connection = connection
+        keyRing = KeyRing(connection: connection, provider: keyProvider)
+        self.logger = logger
+    }
+
+    /// Loads one file with one pipeline. Never throws: every ending is an outcome.
+    public func run(pipeline: LoadedPipeline, file path: String) -> BatchOutcome {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var outcome = runUntimed(pipeline: pipeline, file: path)
+        let elapsed = clock.now - started
+        outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return outcome
+    }
+
+    private func runUntimed(pipeline: LoadedPipeline, file path: String) -> BatchOutcome {
+        var outcome = BatchOutcome(status: .failed, batchId: nil, pipeline: pipeline.name, input: nil, path: path,
+                                   counts: BatchCounts(), error: nil, seconds: 0, reasons: [])
+        do {
+            let input = try InputFile.fingerprint(path)
+            outcome.input = input
+            let pipelineSHA = pipeline.definitionSHA256
+            let key = IdempotencyKey(pipeline: pipeline.name, pipelineSHA256: pipelineSHA, inputSHA256: input.sha256)
+            try connection.query("SELECT pg_advisory_lock($1)", [.int(key.lockKey)])
+            defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [.int(key.lockKey)]) }
+
+            let ledger = BatchLedger(connection: connection)
+            if let existing = try ledger.loadedBatch(idempotencyKey: key.text) {
+                outcome.status = .alreadyLoaded
+                outcome.batchId = existing
+                logger.info("already loaded", metadata: ["batch_id": "\(existing.uuidString.lowercased())", "pipeline": "\(pipeline.name)",
+                                                         "input_sha256": "\(input.sha256)"])
+                return outcome
+            }
+            let batchId = UUID()
+            outcome.batchId = batchId
+            try connection.transaction {
+                try ledger.register(.init(batchId: batchId, pipeline: pipeline.name, pipelineVersion: pipeline.definition.version,
+                                          pipelineSHA256: pipelineSHA, idempotencyKey: key.text,
+                                          input: .init(path: path, sha256: input.sha256, bytes: input.bytes)))
+                try AuditLog(connection: connection).append(event: "batch_started", batchId: batchId, details: [
+                    "pipeline": .string(pipeline.name), "pipeline_version": .int(pipeline.definition.version),
+                    "pipeline_sha256": .string(pipelineSHA), "input_sha256": .string(input.sha256), "input_bytes": .int(input.bytes),
+                ])
+            }
+            logger.info("batch started", metadata: ["batch_id": "\(batchId.uuidString.lowercased())", "pipeline": "\(pipeline.name)",
+                                                    "input_sha256": "\(input.sha256)", "input_bytes": "\(input.bytes)"])
+            do {
+                let blindIndexKey = try blindIndexKey()
+                var counts = BatchCounts()
+                let status = try connection.transaction {
+                    try load(pipeline: pipeline, input: input, batchId: batchId, blindIndexKey: blindIndexKey, counts: &counts)
+                }
+                outcome.status = status
+                outcome.counts = counts
+                outcome.reasons = try reasonTallies(batchId)
+                logger.info(status == .loaded ? "batch loaded" : "batch rejected", metadata: [
+                    "batch_id": "\(batchId.uuidString.lowercased())", "records_read": "\(counts.recordsRead)",
+                    "records_quarantined": "\(counts.recordsQuarantined)",
+                ])
+            } catch {
+                let failure = Self.clinloadError(error)
+                outcome.status = .failed
+                outcome.error = failure
+                try? connection.transaction {
+                    try ledger.finish(batchId: batchId, state: .failed, counts: nil, error: failure)
+                    try AuditLog(connection: connection).append(event: "batch_failed", batchId: batchId, details: [
+                        "code": .string(failure.code.rawValue), "stage": .string(failure.stage.rawValue),
+                    ])
+                }
+                logger.error("batch failed", metadata: ["batch_id": "\(batchId.uuidString.lowercased())", "code": "\(failure.code.rawValue)",
+                                                        "stage": "\(failure.stage.rawValue)", "error": "\(failure)"])
+            }
+        } catch {
+            let failure = Self.clinloadError(error)
+            outcome.status = .failed
+            outcome.error = failure
+            logger.error("batch not started", metadata: ["code": "\(failure.code.rawValue)", "error": "\(failure)"])
+        }
+        return outcome
+    }
+
+    /// The work of one batch, inside its transaction. Returns `.loaded` or `.rejected`.
+    private func load(
+        pipeline: LoadedPipeline, input: InputFile, batchId: UUID, blindIndexKey: KeyRing.DataKey, counts: inout BatchCounts
+    ) throws -> BatchOutcome.Status {
+        let validator = try RecordValidator(schema: pipeline.schema)
+        let splitter = RecordSplitter(pipeline: pipeline, validators: validator.fields)
+        let loader = try VaultLoader(connection: connection, plan: splitter.loaderPlan)
+        try loader.lockTargets()
+        let dataKey = try keyRing.newBatchKey()
+        let ledger = BatchLedger(connection: connection)
+        try ledger.attachDataKey(batchId: batchId, keyId: dataKey.id)
+        try loader.createStaging()
+
+        let sealer = try IdentifierSealer(dataKey: dataKey.plaintext, keyId: dataKey.id, random: random)
+        let blindIndex = try BlindIndex(key: blindIndexKey.plaintext)
+        let quarantine = QuarantineStore(connection: connection, batchId: batchId, dataKeyId: dataKey.id)
+        let reader = try CSVReader(path: input.path)
+        let header = try readHeader(reader, pipeline: pipeline, file: input.path)
+
+        var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)
+        var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
+        var atEnd = false
+        while !atEnd {
+            var staged = 0
+            while staged < chunkSize {
+                guard try reader.read(into: &chunk[staged]) else { atEnd = true; break }
+                counts.recordsRead += 1
+                let reasons = problems(of: chunk[staged], header: header, validator: validator)
+                if !reasons.isEmpty {
+                    counts.recordsQuarantined += 1
+                    quarantine.add(.init(inputOrdinal: 1, provenance: chunk[staged].provenance, reasons: reasons,
+                                         encryptedRecord: try sealQuarantined(chunk[staged], batchId: batchId, sealer: sealer)))
+                    continue
+                }
+                blindIndexes[staged].removeAll(keepingCapacity: true)
+                try splitter.blindIndex(of: chunk[staged], using: blindIndex, appendingTo: &blindIndexes[staged])
+                staged += 1
+            }
+            if staged > 0 {
+                let existing = try loader.existingSurrogates(blindIndexes: Array(blindIndexes[0..<staged]))
+                try connection.copyIn(loader.copyStatement) { writer in
+                    writer.buffer.append(contentsOf: BinaryCopyEncoder.header)
+                    for i in 0..<staged {
+                        let surrogate = try existing[blindIndexes[i]] ?? UUID.random(from: random)
+                        try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: surrogate,
+                                                      blindIndex: blindIndexes[i], sealer: sealer, into: &writer.buffer)
+                        try writer.flushIfFull()
+                    }
+                    writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
+                }
+            }
+            try quarantine.flush()
+        }
+        counts.recordsQuarantined += try loader.quarantineDuplicates(batchId: batchId, naturalKey: splitter.naturalKeyName)
+
+        let audit = AuditLog(connection: connection)
+        let ratio = counts.recordsRead == 0 ? 0 : Double(counts.recordsQuarantined) / Double(counts.recordsRead)
+        if ratio > pipeline.definition.quality.maxRejectRatio {
+            try ledger.finish(batchId: batchId, state: .rejected, counts: counts,
+                              error: ClinloadError(.rejectRatioExceeded, stage: .validate,
+                                                   attributes: [("max_reject_ratio", "\(pipeline.definition.quality.maxRejectRatio)")]))
+            try audit.append(event: "batch_rejected", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
+            return .rejected
+        }
+        let merged = try loader.merge(batchId: batchId, dataKeyId: dataKey.id)
+        counts.rowsLoaded = [loader.plan.identityName: merged.identityRows, loader.plan.clinicalName: merged.clinicalRows]
+        // Counts must add up: every record read is loaded or quarantined.
+        guard merged.identityRows == counts.recordsLoaded, merged.clinicalRows == counts.recordsLoaded else {
+            throw ClinloadError(.internalError, stage: .load, "loaded rows do not add up to records read minus quarantined",
+                                attributes: [("identity_rows", "\(merged.identityRows)"), ("clinical_rows", "\(merged.clinicalRows)"),
+                                             ("expected", "\(counts.recordsLoaded)")])
+        }
+        try ledger.finish(batchId: batchId, state: .loaded, counts: counts)
+        try audit.append(event: "batch_completed", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
+        return .loaded
+    }
+
+    /// Reads and checks the header: every column classified, then exactly the schema.
+    private func readHeader(_ reader: CSVReader, pipeline: LoadedPipeline, file: String) throws -> [String] {
+        var header = CSVRecord()
+        guard try reader.read(into: &header) else {
+            throw ClinloadError(.headerMismatch, stage: .validate, "the file is empty (no header)", location: .init(file: file, line: 1))
+        }
+        if let problem = header.problem {
+            throw ClinloadError(.malformedCSV, stage: .extract, "the header line is malformed",
+                                location: .init(file: file, line: problem.line, rule: problem.rule.rawValue))
+        }
+        let names = (0..<header.fieldCount).map(header.string)
+        try RecordValidator.checkHeader(names, schema: pipeline.schema,
+                                        classified: Set(pipeline.definition.fields.map(\.name)), file: file)
+        return names
+    }
+
+    /// Why a record cannot be loaded (empty: it can).
+    private func problems(of record: CSVRecord, header: [String], validator: RecordValidator) -> [QuarantineReason] {
+        if let problem = record.problem {
+            let field = problem.fieldIndex < header.count ? header[problem.fieldIndex] : "record"
+            return [QuarantineReason(field: field, rule: problem.rule.rawValue)]
+        }
+        guard record.fieldCount == header.count else {
+            return [QuarantineReason(field: "record", rule: "field_count")]
+        }
+        return validator.violations(of: record)
+    }
+
+    /// The quarantined record, encrypted under the batch key and bound to its place.
+    private func sealQuarantined(_ record: CSVRecord, batchId: UUID, sealer: IdentifierSealer) throws -> [UInt8] {
+        var line = record.encodedLine()
+        defer { line.secureWipe() }
+        let column = IdentifierColumn(table: "etl.quarantine", column: "payload:1:\(record.provenance.ordinal)")
+        var out: [UInt8] = []
+        try line.withUnsafeBytes { try sealer.seal($0, column: column, surrogate: batchId, appendingTo: &out) }
+        return out
+    }
+
+    private func auditCounts(_ counts: BatchCounts, dataKey: UUID) -> [String: CanonicalJSON] {
+        [
+            "records_read": .int(counts.recordsRead), "records_quarantined": .int(counts.recordsQuarantined),
+            "rows_loaded": .object(counts.rowsLoaded.mapValues { .int($0) }),
+            "data_key_id": .string(dataKey.uuidString.lowercased()),
+        ]
+    }
+
+    private func reasonTallies(_ batchId: UUID) throws -> [QuarantineTally] {
+        try QuarantineStore.reasonCounts(connection: connection, batchId: batchId)
+            .map { QuarantineTally(field: $0.field, rule: $0.rule, count: $0.count) }
+    }
+
+    private func blindIndexKey() throws -> KeyRing.DataKey {
+        if let cachedBlindIndexKey { return cachedBlindIndexKey }
+        let key = try keyRing.blindIndexKey()
+        cachedBlindIndexKey = key
+        return key
+    }
+
+    static func clinloadError(_ error: Error) -> ClinloadError {
+        switch error {
+        case let e as ClinloadError: return e
+        case let e as PostgresError: return e.clinloadError
+        case let e as CryptoError: return e.clinloadError
+        default:
+            return ClinloadError(.internalError, stage: .load, "unexpected error", attributes: [("type", "\(type(of: error))")])
+        }
+    }
+}

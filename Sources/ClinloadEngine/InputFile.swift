@@ -1,0 +1,51 @@
+import ClinloadCore
+import ClinloadCrypto
+import ClinloadDefinitions
+import Foundation
+
+/// One input file, fingerprinted before any of it is processed.
+public struct InputFile: Sendable {
+    /// The path as given (recorded with the batch).
+    public var path: String
+    public var sha256: String
+    public var bytes: Int
+
+    public static func fingerprint(_ path: String) throws -> InputFile {
+        do {
+            let (digest, bytes) = try SHA256Digest.hashFile(atPath: path)
+            return InputFile(path: path, sha256: digest.hexString, bytes: bytes)
+        } catch let error as FileHashError {
+            throw ClinloadError(.inputUnreadable, stage: .register, "cannot read the input file",
+                                location: .init(file: path), attributes: [("errno", "\(error.errno)")])
+        }
+    }
+}
+
+/// What makes a batch "the same batch": the pipeline (name and definition hash)
+/// and the input bytes. The same file under the same pipeline loads once.
+public struct IdempotencyKey: Sendable, Equatable {
+    public var text: String
+
+    public init(pipeline: String, pipelineSHA256: String, inputSHA256: String) {
+        text = SHA256Digest.hash("clinload/batch/v1\u{0}\(pipeline)\u{0}\(pipelineSHA256)\u{0}\(inputSHA256)").hexString
+    }
+
+    /// A 64-bit key for PostgreSQL advisory locks.
+    public var lockKey: Int {
+        let bytes = Array(text.utf8.prefix(16))
+        return Int(bitPattern: UInt(String(decoding: bytes, as: UTF8.self), radix: 16) ?? 0)
+    }
+}
+
+extension LoadedPipeline {
+    /// SHA-256 over the pipeline file and its schema file (length-prefixed): the
+    /// definition's identity in batch records and idempotency keys.
+    public var definitionSHA256: String {
+        let d = SHA256Digest()
+        d.update("clinload/pipeline/v1\u{0}\(pipelineBytes.count)\u{0}")
+        d.update(pipelineBytes)
+        d.update("\u{0}\(schemaBytes.count)\u{0}")
+        d.update(schemaBytes)
+        return d.finish().hexString
+    }
+}

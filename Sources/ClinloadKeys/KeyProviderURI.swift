@@ -1,0 +1,22 @@
+import ClinloadCore
+import Foundation
+
+/// Chooses a key provider from a URI:
+///
+/// - `local:PATH` (or `local://PATH`): a master key file, created on first use.
+///
+/// Further schemes (`aws-kms://`, `pkcs11:`) plug in here.
+public enum KeyProviderURI {
+    public static func provider(for uri: String, relativeTo base: URL) throws -> KeyProvider {
+        if uri.hasPrefix("local:") {
+            var path = String(uri.dropFirst("local:".count))
+            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+            guard !path.isEmpty else {
+                throw ClinloadError(.keyUriInvalid, stage: .configuration, "a local key URI needs a path (local:PATH)")
+            }
+            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+            return try LocalKeyProvider(path: url.standardizedFileURL.path)
+        }
+        throw ClinloadError(.keyUriInvalid, stage: .configuration, "unknown key provider scheme (supported: local:PATH)")
+    }
+}

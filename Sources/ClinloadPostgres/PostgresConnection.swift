@@ -1,0 +1,191 @@
+import CLibPQ
+import ClinloadCore
+import Foundation
+
+/// One libpq connection, confined to the task that created it (libpq allows one
+/// thread per connection at a time).
+public final class PostgresConnection {
+    private var handle: OpaquePointer?
+
+    /// Connects with libpq keyword/value pairs (`PQconnectdbParams`); a `dbname`
+    /// holding a `postgresql://` URL is expanded by libpq itself. Never builds a
+    /// connection string by concatenation.
+    public init(parameters: [(String, String)]) throws {
+        var all = parameters
+        if !all.contains(where: { $0.0 == "application_name" }) { all.append(("application_name", "clinload")) }
+        all.append(("client_encoding", "UTF8"))
+        let keys = all.map { strdup($0.0) }
+        let values = all.map { strdup($0.1) }
+        defer {
+            keys.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        var keyPointers: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
+        var valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
+        let conn = PQconnectdbParams(&keyPointers, &valuePointers, 1)
+        guard let conn, PQstatus(conn) == CONNECTION_OK else {
+            let message = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            if let conn { PQfinish(conn) }
+            throw PostgresError(kind: .connection, connectionMessage: Self.oneLine(message))
+        }
+        handle = conn
+        // libpq prints NOTICE/WARNING text to stderr by default; such text can quote
+        // values, so it is dropped (clinload raises no notices it needs).
+        PQsetNoticeReceiver(conn, { _, _ in }, nil)
+    }
+
+    /// Connects to a `postgresql://` URL or a libpq `key=value` string.
+    public convenience init(url: String) throws {
+        try self.init(parameters: [("dbname", url)])
+    }
+
+    deinit { close() }
+
+    public func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+    }
+
+    private var conn: OpaquePointer {
+        get throws {
+            guard let handle else { throw PostgresError(kind: .connection, connectionMessage: "connection closed") }
+            return handle
+        }
+    }
+
+    /// Runs SQL without parameters (may hold several statements: migrations, DDL).
+    @discardableResult
+    public func execute(_ sql: String) throws -> PostgresResult {
+        let result = PQexec(try conn, sql)
+        return try check(result)
+    }
+
+    /// Runs one statement with out-of-line parameters.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [PostgresParameter] = []) throws -> PostgresResult {
+        let conn = try conn
+        var types: [Oid] = []
+        var formats: [Int32] = []
+        var lengths: [Int32] = []
+        var buffers: [UnsafeMutablePointer<CChar>?] = []
+        defer { buffers.forEach { free($0) } }
+        for parameter in parameters {
+            switch parameter {
+            case .text(let s):
+                types.append(0)
+                formats.append(0)
+                lengths.append(0)
+                buffers.append(strdup(s))
+            case .bytes(let b):
+                types.append(17) // bytea
+                formats.append(1)
+                lengths.append(Int32(b.count))
+                let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(b.count, 1))
+                b.withUnsafeBytes { raw in
+                    if raw.count > 0 { UnsafeMutableRawPointer(p).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+                }
+                buffers.append(p)
+            case .null:
+                types.append(0)
+                formats.append(0)
+                lengths.append(0)
+                buffers.append(nil)
+            }
+        }
+        let result: OpaquePointer? = buffers.withUnsafeBufferPointer { values in
+            values.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: values.count) { valuePointers in
+                PQexecParams(conn, sql, Int32(parameters.count), types, valuePointers, lengths, formats, 0)
+            }
+        }
+        return try check(result)
+    }
+
+    /// Runs `body` in a transaction: COMMIT if it returns, ROLLBACK if it throws.
+    public func transaction<R>(_ body: () throws -> R) throws -> R {
+        try execute("BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Streams rows into `COPY ... FROM STDIN`; `body` writes them through the
+    /// writer. Returns the number of rows the server reports.
+    @discardableResult
+    public func copyIn(_ sql: String, _ body: (CopyInWriter) throws -> Void) throws -> Int {
+        let conn = try conn
+        guard let start = PQexec(conn, sql) else { throw PostgresError(kind: .copy) }
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            _ = try check(start)
+            throw PostgresError(kind: .copy)
+        }
+        PQclear(start)
+        let writer = CopyInWriter(conn: conn)
+        do {
+            try body(writer)
+            try writer.flush()
+        } catch {
+            PQputCopyEnd(conn, "aborted by clinload")
+            drainResults(conn)
+            throw error
+        }
+        guard PQputCopyEnd(conn, nil) == 1 else {
+            drainResults(conn)
+            throw PostgresError(kind: .copy, connectionMessage: "PQputCopyEnd failed")
+        }
+        var rows = 0
+        var failure: Error?
+        while let result = PQgetResult(conn) {
+            if PQresultStatus(result) == PGRES_COMMAND_OK {
+                rows = Int(String(cString: PQcmdTuples(result))) ?? 0
+                PQclear(result)
+            } else if failure == nil {
+                do { _ = try check(result) } catch { failure = error }
+            } else {
+                PQclear(result)
+            }
+        }
+        if let failure { throw failure }
+        return rows
+    }
+
+    private func drainResults(_ conn: OpaquePointer) {
+        while let r = PQgetResult(conn) { PQclear(r) }
+    }
+
+    /// Turns a result into rows or a value-free error.
+    private func check(_ result: OpaquePointer?) throws -> PostgresResult {
+        guard let result else {
+            throw PostgresError(kind: .connection, connectionMessage: handle.map { Self.oneLine(String(cString: PQerrorMessage($0))) })
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return PostgresResult(result)
+        default:
+            func field(_ code: Int32) -> String? {
+                PQresultErrorField(result, code).map { String(cString: $0) }
+            }
+            let error = PostgresError(
+                kind: .statement,
+                sqlstate: field(clinload_pg_diag_sqlstate()),
+                schema: field(clinload_pg_diag_schema_name()),
+                table: field(clinload_pg_diag_table_name()),
+                column: field(clinload_pg_diag_column_name()),
+                constraint: field(clinload_pg_diag_constraint_name()))
+            let lost = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
+            PQclear(result)
+            if lost && error.sqlstate == nil {
+                throw PostgresError(kind: .connection, connectionMessage: "connection lost")
+            }
+            throw error
+        }
+    }
+
+    static func oneLine(_ s: String) -> String {
+        s.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    }
+}

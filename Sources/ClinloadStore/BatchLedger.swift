@@ -1,0 +1,112 @@
+import ClinloadCore
+import ClinloadPostgres
+import Foundation
+
+/// The batch records in `etl.batches` / `etl.batch_inputs`: what ran, on which
+/// bytes, with what outcome. Only codes, counts, hashes and paths are stored.
+public struct BatchLedger {
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    public struct Registration: Sendable {
+        public var batchId: UUID
+        public var pipeline: String
+        public var pipelineVersion: Int
+        public var pipelineSHA256: String
+        public var idempotencyKey: String
+        public var input: Input
+
+        public init(batchId: UUID, pipeline: String, pipelineVersion: Int, pipelineSHA256: String, idempotencyKey: String, input: Input) {
+            self.batchId = batchId
+            self.pipeline = pipeline
+            self.pipelineVersion = pipelineVersion
+            self.pipelineSHA256 = pipelineSHA256
+            self.idempotencyKey = idempotencyKey
+            self.input = input
+        }
+    }
+
+    public struct Input: Sendable {
+        public var path: String
+        public var sha256: String
+        public var bytes: Int
+
+        public init(path: String, sha256: String, bytes: Int) {
+            self.path = path
+            self.sha256 = sha256
+            self.bytes = bytes
+        }
+    }
+
+    /// The loaded batch with this idempotency key, if any.
+    public func loadedBatch(idempotencyKey: String) throws -> UUID? {
+        let rows = try connection.query(
+            "SELECT batch_id::text FROM etl.batches WHERE idempotency_key = $1 AND state = 'loaded'", [.text(idempotencyKey)])
+        return rows.rowCount == 1 ? rows.string(0, 0).flatMap(UUID.init(uuidString:)) : nil
+    }
+
+    /// Records a batch as running, with its input (caller's transaction).
+    public func register(_ r: Registration) throws {
+        try connection.query("""
+            INSERT INTO etl.batches (batch_id, pipeline, pipeline_version, pipeline_sha256, idempotency_key, state,
+                                     tool_version, started_at)
+            VALUES ($1::uuid, $2, $3, $4, $5, 'running', $6, clock_timestamp())
+            """, [.text(r.batchId.uuidString), .text(r.pipeline), .int(r.pipelineVersion), .text(r.pipelineSHA256),
+                  .text(r.idempotencyKey), .text(ToolVersion.current)])
+        try connection.query("""
+            INSERT INTO etl.batch_inputs (batch_id, ordinal, path, sha256, bytes) VALUES ($1::uuid, 1, $2, $3, $4)
+            """, [.text(r.batchId.uuidString), .text(r.input.path), .text(r.input.sha256), .int(r.input.bytes)])
+    }
+
+    public func attachDataKey(batchId: UUID, keyId: UUID) throws {
+        try connection.query("UPDATE etl.batches SET data_key_id = $2::uuid WHERE batch_id = $1::uuid",
+                             [.text(batchId.uuidString), .text(keyId.uuidString)])
+    }
+
+    /// Records the end of a batch: its state, counts and (for failures) the error
+    /// code and stage — never an error message from a library.
+    public func finish(batchId: UUID, state: BatchState, counts: BatchCounts?, error: ClinloadError? = nil) throws {
+        var rowsLoaded: String?
+        if let counts {
+            rowsLoaded = CanonicalJSON.object(counts.rowsLoaded.mapValues { .int($0) }).text
+        }
+        let detail = error.map { e -> String in
+            var members: [String: CanonicalJSON] = [:]
+            if let field = e.location.field { members["field"] = .string(field) }
+            if let line = e.location.line { members["line"] = .int(line) }
+            if let rule = e.location.rule { members["rule"] = .string(rule) }
+            for (k, v) in e.attributes { members[k] = .string(v) }
+            return CanonicalJSON.object(members).text
+        }
+        try connection.query("""
+            UPDATE etl.batches SET state = $2, records_read = $3, records_quarantined = $4, rows_loaded = $5::jsonb,
+                   error_code = $6, error_stage = $7, error_detail = $8::jsonb, finished_at = clock_timestamp()
+            WHERE batch_id = $1::uuid
+            """, [.text(batchId.uuidString), .text(state.rawValue),
+                  counts.map { .int($0.recordsRead) } ?? .null, counts.map { .int($0.recordsQuarantined) } ?? .null,
+                  rowsLoaded.map { .text($0) } ?? .null,
+                  error.map { .text($0.code.rawValue) } ?? .null, error.map { .text($0.stage.rawValue) } ?? .null,
+                  detail.map { .text($0) } ?? .null])
+        if let counts {
+            try connection.query("UPDATE etl.batch_inputs SET records = $2 WHERE batch_id = $1::uuid AND ordinal = 1",
+                                 [.text(batchId.uuidString), .int(counts.recordsRead)])
+        }
+    }
+}
+
+/// What a batch did, in counts. `recordsRead == loaded + quarantined` always.
+public struct BatchCounts: Sendable, Equatable {
+    public var recordsRead: Int
+    public var recordsQuarantined: Int
+    /// Rows written per target table (`identity.patient` → n).
+    public var rowsLoaded: [String: Int]
+
+    public init(recordsRead: Int = 0, recordsQuarantined: Int = 0, rowsLoaded: [String: Int] = [:]) {
+        self.recordsRead = recordsRead
+        self.recordsQuarantined = recordsQuarantined
+        self.rowsLoaded = rowsLoaded
+    }
+
+    public var recordsLoaded: Int { recordsRead - recordsQuarantined }
+}

@@ -1,0 +1,159 @@
+/// The database schema, as an ordered list of migrations. Applied in order, each
+/// in its own transaction, recorded in `etl.schema_migrations` with a checksum so
+/// an edited migration is caught instead of silently diverging.
+///
+/// Never edit a released migration: add a new one.
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+}
+
+public enum Migrations {
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "etl ledger, key store, audit log", sql: etlV1),
+        Migration(version: 2, name: "patient vault and clinical patient", sql: patientV1),
+    ]
+
+    static let etlV1 = """
+    CREATE SCHEMA IF NOT EXISTS etl;
+
+    -- Wrapped data keys. The plaintext of a key never reaches the database.
+    CREATE TABLE etl.data_keys (
+        key_id      uuid PRIMARY KEY,
+        purpose     text NOT NULL CHECK (purpose IN ('batch', 'blind_index')),
+        kek_id      text NOT NULL,
+        wrapped     bytea NOT NULL,
+        algorithm   text NOT NULL DEFAULT 'AES-256-GCM',
+        created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+        shredded_at timestamptz
+    );
+    -- One live blind-index key for the whole store.
+    CREATE UNIQUE INDEX data_keys_one_blind_index ON etl.data_keys (purpose) WHERE purpose = 'blind_index';
+
+    CREATE TABLE etl.batches (
+        batch_id            uuid PRIMARY KEY,
+        pipeline            text NOT NULL,
+        pipeline_version    integer NOT NULL,
+        pipeline_sha256     text NOT NULL,
+        idempotency_key     text NOT NULL,
+        state               text NOT NULL CHECK (state IN ('registered', 'running', 'loaded', 'rejected', 'failed')),
+        tool_version        text NOT NULL,
+        data_key_id         uuid REFERENCES etl.data_keys (key_id),
+        records_read        bigint,
+        records_quarantined bigint,
+        rows_loaded         jsonb,
+        error_code          text,
+        error_stage         text,
+        error_detail        jsonb,
+        registered_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+        started_at          timestamptz,
+        finished_at         timestamptz,
+        replay_of           uuid REFERENCES etl.batches (batch_id)
+    );
+    -- A file loads once: at most one loaded batch per idempotency key.
+    CREATE UNIQUE INDEX batches_loaded_once ON etl.batches (idempotency_key) WHERE state = 'loaded';
+    CREATE INDEX batches_by_state ON etl.batches (state, registered_at);
+
+    CREATE TABLE etl.batch_inputs (
+        batch_id  uuid NOT NULL REFERENCES etl.batches (batch_id),
+        ordinal   integer NOT NULL,
+        path      text NOT NULL,
+        sha256    text NOT NULL,
+        bytes     bigint NOT NULL,
+        records   bigint,
+        PRIMARY KEY (batch_id, ordinal)
+    );
+
+    -- Records set aside, with machine-readable reasons; the record itself only
+    -- encrypted under the batch data key.
+    CREATE TABLE etl.quarantine (
+        batch_id       uuid NOT NULL REFERENCES etl.batches (batch_id),
+        input_ordinal  integer NOT NULL,
+        source_ordinal bigint NOT NULL,
+        source_line    bigint NOT NULL,
+        reasons        jsonb NOT NULL,
+        payload        bytea,
+        data_key_id    uuid REFERENCES etl.data_keys (key_id),
+        PRIMARY KEY (batch_id, input_ordinal, source_ordinal)
+    );
+
+    -- The audit trail: append-only, each entry chained to the previous by SHA-256
+    -- over (previous hash || canonical payload).
+    CREATE TABLE etl.audit_log (
+        seq         bigint PRIMARY KEY,
+        occurred_at timestamptz NOT NULL,
+        event       text NOT NULL,
+        actor       text NOT NULL,
+        batch_id    uuid,
+        payload     text NOT NULL,
+        prev_hash   bytea NOT NULL,
+        entry_hash  bytea NOT NULL UNIQUE
+    );
+    CREATE FUNCTION etl.refuse_audit_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'etl.audit_log is append-only' USING ERRCODE = '42501';
+    END
+    $$;
+    CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON etl.audit_log
+        FOR EACH ROW EXECUTE FUNCTION etl.refuse_audit_change();
+    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON etl.audit_log
+        FOR EACH STATEMENT EXECUTE FUNCTION etl.refuse_audit_change();
+    """
+
+    static let patientV1 = """
+    CREATE SCHEMA IF NOT EXISTS identity;
+    CREATE SCHEMA IF NOT EXISTS clinical;
+
+    -- The vault: who a patient is. Every identifier column holds an AES-256-GCM
+    -- ciphertext (see IdentifierCiphertext) bound to this table, its column and
+    -- the row's surrogate key. Analysts have no access to this schema.
+    CREATE TABLE identity.patient (
+        surrogate_id   uuid PRIMARY KEY,
+        blind_index    bytea NOT NULL UNIQUE,
+        data_key_id    uuid NOT NULL REFERENCES etl.data_keys (key_id),
+        batch_id       uuid NOT NULL REFERENCES etl.batches (batch_id),
+        source_ordinal bigint NOT NULL,
+        source_id      bytea,
+        birth_date     bytea,
+        death_date     bytea,
+        ssn            bytea,
+        drivers_license bytea,
+        passport       bytea,
+        name_prefix    bytea,
+        given_name     bytea,
+        family_name    bytea,
+        name_suffix    bytea,
+        maiden_name    bytea,
+        race           bytea,
+        ethnicity      bytea,
+        sex            bytea,
+        birthplace     bytea,
+        street_address bytea,
+        city           bytea,
+        state          bytea,
+        county         bytea,
+        zip            bytea,
+        latitude       bytea,
+        longitude      bytea
+    );
+
+    -- What is known about a patient without saying who they are: keyed by the
+    -- random surrogate, generalised quasi-identifiers only (birth year, ZIP3).
+    CREATE TABLE clinical.patient (
+        surrogate_id        uuid PRIMARY KEY REFERENCES identity.patient (surrogate_id),
+        batch_id            uuid NOT NULL REFERENCES etl.batches (batch_id),
+        source_ordinal      bigint NOT NULL,
+        birth_year          integer,
+        death_year          integer,
+        sex                 text,
+        race                text,
+        ethnicity           text,
+        marital_status      text,
+        state               text,
+        zip3                text,
+        healthcare_expenses numeric,
+        healthcare_coverage numeric
+    );
+    """
+}

@@ -1,0 +1,73 @@
+import ClinloadCore
+import ClinloadPostgres
+import Foundation
+
+/// Writes quarantined records to `etl.quarantine`: reasons in the clear (field and
+/// rule names only), the record itself encrypted. Rows are buffered and written
+/// in multi-row INSERTs.
+public final class QuarantineStore {
+    public let connection: PostgresConnection
+    public let batchId: UUID
+    public let dataKeyId: UUID?
+    private var pending: [Row] = []
+    public private(set) var written = 0
+    static let rowsPerStatement = 500
+
+    public struct Row: Sendable {
+        public var inputOrdinal: Int
+        public var provenance: RecordProvenance
+        public var reasons: [QuarantineReason]
+        public var encryptedRecord: [UInt8]?
+
+        public init(inputOrdinal: Int, provenance: RecordProvenance, reasons: [QuarantineReason], encryptedRecord: [UInt8]?) {
+            self.inputOrdinal = inputOrdinal
+            self.provenance = provenance
+            self.reasons = reasons
+            self.encryptedRecord = encryptedRecord
+        }
+    }
+
+    public init(connection: PostgresConnection, batchId: UUID, dataKeyId: UUID?) {
+        self.connection = connection
+        self.batchId = batchId
+        self.dataKeyId = dataKeyId
+    }
+
+    public func add(_ row: Row) {
+        pending.append(row)
+    }
+
+    /// Writes buffered rows (call between COPY chunks and at the end).
+    public func flush() throws {
+        while !pending.isEmpty {
+            let slice = pending.prefix(Self.rowsPerStatement)
+            var values: [String] = []
+            var parameters: [PostgresParameter] = []
+            for row in slice {
+                let n = parameters.count
+                values.append("($\(n + 1)::uuid, $\(n + 2)::int, $\(n + 3)::bigint, $\(n + 4)::bigint, $\(n + 5)::jsonb, $\(n + 6), $\(n + 7)::uuid)")
+                let reasons = CanonicalJSON.array(row.reasons.map { ["field": .string($0.field), "rule": .string($0.rule)] })
+                parameters += [
+                    .text(batchId.uuidString), .int(row.inputOrdinal), .int(row.provenance.ordinal), .int(row.provenance.line),
+                    .text(reasons.text), row.encryptedRecord.map { .bytes($0) } ?? .null,
+                    row.encryptedRecord == nil ? .null : dataKeyId.map { .text($0.uuidString) } ?? .null,
+                ]
+            }
+            try connection.query("""
+                INSERT INTO etl.quarantine (batch_id, input_ordinal, source_ordinal, source_line, reasons, payload, data_key_id)
+                VALUES \(values.joined(separator: ", "))
+                """, parameters)
+            written += slice.count
+            pending.removeFirst(slice.count)
+        }
+    }
+
+    /// Reason counts for a batch, by (field, rule), for summaries and audit.
+    public static func reasonCounts(connection: PostgresConnection, batchId: UUID) throws -> [(field: String, rule: String, count: Int)] {
+        let rows = try connection.query("""
+            SELECT r->>'field', r->>'rule', count(*) FROM etl.quarantine q, jsonb_array_elements(q.reasons) r
+            WHERE q.batch_id = $1::uuid GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2
+            """, [.text(batchId.uuidString)])
+        return (0..<rows.rowCount).map { (rows.string($0, 0) ?? "", rows.string($0, 1) ?? "", rows.int($0, 2) ?? 0) }
+    }
+}

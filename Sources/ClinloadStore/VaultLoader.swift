@@ -1,0 +1,156 @@
+import ClinloadCore
+import ClinloadCrypto
+import ClinloadPostgres
+import Foundation
+
+/// Moves one batch's rows into an identity (vault) table and a clinical table:
+/// COPY into an unindexed temporary staging table, set aside duplicates of the
+/// natural key, then merge into the final tables in the batch's transaction.
+///
+/// Staging columns: surrogate_id, blind_index, source_ordinal, source_line, then
+/// `i_<column>` (bytea ciphertext) for each vault column and `c_<column>` (text)
+/// for each clinical column. All names were checked to be plain identifiers.
+public struct VaultLoader {
+    public let connection: PostgresConnection
+    public let plan: Plan
+    static let staging = "clinload_stage"
+
+    public struct Plan: Sendable {
+        public var identityTable: (schema: String, table: String)
+        public var identityColumns: [String]
+        public var clinicalTable: (schema: String, table: String)
+        public var clinicalColumns: [String]
+
+        public init(identityTable: (String, String), identityColumns: [String], clinicalTable: (String, String), clinicalColumns: [String]) {
+            self.identityTable = identityTable
+            self.identityColumns = identityColumns
+            self.clinicalTable = clinicalTable
+            self.clinicalColumns = clinicalColumns
+        }
+
+        public var identityName: String { "\(identityTable.schema).\(identityTable.table)" }
+        public var clinicalName: String { "\(clinicalTable.schema).\(clinicalTable.table)" }
+        /// Staging columns after the four fixed ones, in COPY order.
+        public var stagedValueCount: Int { identityColumns.count + clinicalColumns.count }
+    }
+
+    /// SQL types of the clinical columns, used to cast the staged text on merge.
+    private var clinicalTypes: [String]
+
+    /// Checks that the target tables have every planned column with a usable type.
+    public init(connection: PostgresConnection, plan: Plan) throws {
+        self.connection = connection
+        self.plan = plan
+        let identityTypes = try Self.columnTypes(connection, plan.identityTable)
+        for column in ["surrogate_id", "blind_index", "data_key_id", "batch_id", "source_ordinal"] + plan.identityColumns {
+            guard identityTypes[column] != nil else { throw Self.mismatch(plan.identityName, column, "missing_column") }
+        }
+        for column in plan.identityColumns where identityTypes[column] != "bytea" {
+            throw Self.mismatch(plan.identityName, column, "vault_column_not_bytea")
+        }
+        let types = try Self.columnTypes(connection, plan.clinicalTable)
+        for column in ["surrogate_id", "batch_id", "source_ordinal"] + plan.clinicalColumns where types[column] == nil {
+            throw Self.mismatch(plan.clinicalName, column, "missing_column")
+        }
+        clinicalTypes = plan.clinicalColumns.map { types[$0]! }
+    }
+
+    /// Creates the staging table for this transaction.
+    public func createStaging() throws {
+        let identity = plan.identityColumns.map { "i_\($0) bytea" }
+        let clinical = plan.clinicalColumns.map { "c_\($0) text" }
+        let columns = ["surrogate_id uuid", "blind_index bytea", "source_ordinal bigint", "source_line bigint"] + identity + clinical
+        try connection.execute("CREATE TEMP TABLE \(Self.staging) (\(columns.joined(separator: ", "))) ON COMMIT DROP")
+    }
+
+    public var copyStatement: String { "COPY \(Self.staging) FROM STDIN (FORMAT binary)" }
+
+    /// The surrogates already assigned to these blind indexes (committed rows).
+    public func existingSurrogates(blindIndexes: [[UInt8]]) throws -> [[UInt8]: UUID] {
+        guard !blindIndexes.isEmpty else { return [:] }
+        // A bytea[] literal: {"\\x00ff...",...}; hex digits need no further escaping.
+        var literal = "{"
+        for (i, b) in blindIndexes.enumerated() {
+            if i > 0 { literal += "," }
+            literal += "\"\\\\x" + b.hexString + "\""
+        }
+        literal += "}"
+        let rows = try connection.query("""
+            SELECT blind_index, surrogate_id::text FROM \(plan.identityName) WHERE blind_index = ANY($1::bytea[])
+            """, [.text(literal)])
+        var out: [[UInt8]: UUID] = [:]
+        for r in 0..<rows.rowCount {
+            if let key = rows.bytes(r, 0), let id = rows.string(r, 1).flatMap(UUID.init(uuidString:)) { out[key] = id }
+        }
+        return out
+    }
+
+    /// Moves staged rows whose blind index repeats an earlier row of this batch to
+    /// quarantine (rule `unique` on the natural key); returns how many.
+    public func quarantineDuplicates(batchId: UUID, naturalKey: String) throws -> Int {
+        let reasons = CanonicalJSON.array([["field": .string(naturalKey), "rule": "unique"]]).text
+        let moved = try connection.query("""
+            WITH ranked AS (
+                SELECT ctid AS row_ref, source_ordinal, source_line,
+                       row_number() OVER (PARTITION BY blind_index ORDER BY source_ordinal) AS rank
+                FROM \(Self.staging)
+            ), removed AS (
+                DELETE FROM \(Self.staging) s USING ranked r WHERE s.ctid = r.row_ref AND r.rank > 1
+                RETURNING s.source_ordinal, s.source_line
+            )
+            INSERT INTO etl.quarantine (batch_id, input_ordinal, source_ordinal, source_line, reasons)
+            SELECT $1::uuid, 1, source_ordinal, source_line, $2::jsonb FROM removed
+            """, [.text(batchId.uuidString), .text(reasons)])
+        return moved.affectedRows
+    }
+
+    /// Merges staged rows into the final tables. An existing patient (same
+    /// surrogate, found by blind index) gets the new batch's values.
+    public func merge(batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
+        let idCols = plan.identityColumns
+        let identity = try connection.query("""
+            INSERT INTO \(plan.identityName) AS t (surrogate_id, blind_index, data_key_id, batch_id, source_ordinal\(idCols.map { ", \($0)" }.joined()))
+            SELECT surrogate_id, blind_index, $1::uuid, $2::uuid, source_ordinal\(idCols.map { ", i_\($0)" }.joined())
+            FROM \(Self.staging)
+            ON CONFLICT (surrogate_id) DO UPDATE SET blind_index = EXCLUDED.blind_index, data_key_id = EXCLUDED.data_key_id,
+                batch_id = EXCLUDED.batch_id, source_ordinal = EXCLUDED.source_ordinal\(idCols.map { ", \($0) = EXCLUDED.\($0)" }.joined())
+            """, [.text(dataKeyId.uuidString), .text(batchId.uuidString)])
+        let cCols = plan.clinicalColumns
+        let casts = zip(cCols, clinicalTypes).map { ", c_\($0)::\($1)" }.joined()
+        let clinical = try connection.query("""
+            INSERT INTO \(plan.clinicalName) AS t (surrogate_id, batch_id, source_ordinal\(cCols.map { ", \($0)" }.joined()))
+            SELECT surrogate_id, $1::uuid, source_ordinal\(casts)
+            FROM \(Self.staging)
+            ON CONFLICT (surrogate_id) DO UPDATE SET batch_id = EXCLUDED.batch_id,
+                source_ordinal = EXCLUDED.source_ordinal\(cCols.map { ", \($0) = EXCLUDED.\($0)" }.joined())
+            """, [.text(batchId.uuidString)])
+        return (identity.affectedRows, clinical.affectedRows)
+    }
+
+    /// Serialises batches that write the same vault table (transaction-scoped),
+    /// so surrogate look-ups stay true until this batch commits.
+    public func lockTargets() throws {
+        try connection.query("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("clinload:target:\(plan.identityName)")])
+    }
+
+    // MARK: helpers
+
+    static func columnTypes(_ connection: PostgresConnection, _ table: (schema: String, table: String)) throws -> [String: String] {
+        let rows = try connection.query("""
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+            """, [.text(table.schema), .text(table.table)])
+        guard rows.rowCount > 0 else {
+            throw mismatch("\(table.schema).\(table.table)", nil, "missing_table")
+        }
+        var out: [String: String] = [:]
+        for r in 0..<rows.rowCount { out[rows.string(r, 0)!] = rows.string(r, 1)! }
+        return out
+    }
+
+    static func mismatch(_ table: String, _ column: String?, _ rule: String) -> ClinloadError {
+        ClinloadError(.targetMismatch, stage: .configuration, "the pipeline's target does not match the database schema",
+                      location: .init(field: column, rule: rule), attributes: [("table", table)])
+    }
+}

@@ -1,0 +1,134 @@
+/// Byte-level recognisers for the Table Schema types. They run per value, so they
+/// look at bytes directly instead of building strings or formatters.
+enum ValueSyntax {
+    @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    @inline(__always) static func isHex(_ b: UInt8) -> Bool {
+        isDigit(b) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46)
+    }
+
+    static func digits(_ v: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard range.upperBound <= v.count else { return nil }
+        var n = 0
+        for i in range {
+            guard isDigit(v[i]) else { return nil }
+            n = n * 10 + Int(v[i] - 0x30)
+        }
+        return n
+    }
+
+    /// `[+-]?[0-9]+`, within Int64.
+    static func integer(_ v: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var i = 0
+        var negative = false
+        if i < v.count, v[i] == UInt8(ascii: "-") || v[i] == UInt8(ascii: "+") {
+            negative = v[i] == UInt8(ascii: "-")
+            i += 1
+        }
+        guard i < v.count else { return nil }
+        var n: Int64 = 0
+        while i < v.count {
+            guard isDigit(v[i]) else { return nil }
+            let (m, o1) = n.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(Int64(v[i] - 0x30))
+            guard !o1, !o2 else { return nil }
+            n = s
+            i += 1
+        }
+        return negative ? -n : n
+    }
+
+    /// `[+-]?digits[.digits][(e|E)[+-]?digits]` — the decimal forms PostgreSQL's
+    /// numeric accepts (no NaN or infinities in clinical feeds).
+    static func number(_ v: UnsafeBufferPointer<UInt8>) -> Double? {
+        var i = 0
+        if i < v.count, v[i] == UInt8(ascii: "-") || v[i] == UInt8(ascii: "+") { i += 1 }
+        var mantissaDigits = 0
+        while i < v.count, isDigit(v[i]) { i += 1; mantissaDigits += 1 }
+        if i < v.count, v[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < v.count, isDigit(v[i]) { i += 1; mantissaDigits += 1 }
+        }
+        guard mantissaDigits > 0 else { return nil }
+        if i < v.count, v[i] == UInt8(ascii: "e") || v[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < v.count, v[i] == UInt8(ascii: "-") || v[i] == UInt8(ascii: "+") { i += 1 }
+            var exponentDigits = 0
+            while i < v.count, isDigit(v[i]) { i += 1; exponentDigits += 1 }
+            guard exponentDigits > 0 else { return nil }
+        }
+        guard i == v.count else { return nil }
+        return Double(String(decoding: v, as: UTF8.self))
+    }
+
+    /// `YYYY-MM-DD`, a real calendar day.
+    static func date(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard v.count == 10, v[4] == UInt8(ascii: "-"), v[7] == UInt8(ascii: "-"),
+              let y = digits(v, 0..<4), let m = digits(v, 5..<7), let d = digits(v, 8..<10) else { return false }
+        return isCalendarDay(year: y, month: m, day: d)
+    }
+
+    /// `YYYY-MM-DDThh:mm:ss[.fraction][Z|±hh:mm]` (ISO 8601 / RFC 3339).
+    static func datetime(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard v.count >= 19, date(UnsafeBufferPointer(rebasing: v[0..<10])),
+              v[10] == UInt8(ascii: "T") || v[10] == UInt8(ascii: " "),
+              v[13] == UInt8(ascii: ":"), v[16] == UInt8(ascii: ":"),
+              let h = digits(v, 11..<13), let mi = digits(v, 14..<16), let s = digits(v, 17..<19),
+              h < 24, mi < 60, s < 61 else { return false }
+        var i = 19
+        if i < v.count, v[i] == UInt8(ascii: ".") {
+            i += 1
+            let start = i
+            while i < v.count, isDigit(v[i]) { i += 1 }
+            guard i > start else { return false }
+        }
+        if i == v.count { return true }
+        if v[i] == UInt8(ascii: "Z") { return i + 1 == v.count }
+        guard v[i] == UInt8(ascii: "+") || v[i] == UInt8(ascii: "-"), v.count == i + 6, v[i + 3] == UInt8(ascii: ":"),
+              let oh = digits(v, (i + 1)..<(i + 3)), let om = digits(v, (i + 4)..<(i + 6)) else { return false }
+        return oh < 24 && om < 60
+    }
+
+    static func year(_ v: UnsafeBufferPointer<UInt8>) -> Int? {
+        v.count == 4 ? digits(v, 0..<4) : nil
+    }
+
+    static func uuid(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard v.count == 36 else { return false }
+        for i in 0..<36 {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard v[i] == UInt8(ascii: "-") else { return false }
+            } else if !isHex(v[i]) {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// A pragmatic address check: one `@`, non-empty local part, a dotted domain, no spaces.
+    static func email(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let at = v.firstIndex(of: UInt8(ascii: "@")), at > 0, at < v.count - 3,
+              v.lastIndex(of: UInt8(ascii: "@")) == at,
+              v[(at + 1)...].contains(UInt8(ascii: ".")),
+              !v.contains(where: { $0 <= 0x20 }) else { return false }
+        return v.last != UInt8(ascii: ".")
+    }
+
+    static func boolean(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
+        let s = String(decoding: v, as: UTF8.self)
+        return ["true", "True", "TRUE", "1", "false", "False", "FALSE", "0"].contains(s)
+    }
+
+    /// Characters (Unicode scalars) in valid UTF-8: every byte that is not a continuation byte.
+    static func scalarCount(_ v: UnsafeBufferPointer<UInt8>) -> Int {
+        var n = 0
+        for b in v where b & 0xC0 != 0x80 { n += 1 }
+        return n
+    }
+
+    static func isCalendarDay(year: Int, month: Int, day: Int) -> Bool {
+        guard (1...12).contains(month), day >= 1 else { return false }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return day <= days
+    }
+}

@@ -1,0 +1,60 @@
+import ClinloadCore
+import ClinloadCrypto
+import ClinloadEngine
+import Foundation
+
+/// The table printed after a run: one line per file, then where the data went.
+struct RunSummary {
+    let outcomes: [BatchOutcome]
+    let environment: RunEnvironment
+    let chainHead: (seq: Int, hash: [UInt8])
+
+    var text: String {
+        var lines: [String] = []
+        let header = ["STATUS", "BATCH", "READ", "LOADED", "QUARANTINED", "SECONDS", "FILE"]
+        var rows: [[String]] = [header]
+        for o in outcomes {
+            let loaded = o.status == .loaded ? "\(o.counts.recordsLoaded)" : "0"
+            rows.append([o.status.rawValue, o.batchId.map { $0.uuidString.lowercased() } ?? "-", "\(o.counts.recordsRead)",
+                         loaded, "\(o.counts.recordsQuarantined)", String(format: "%.2f", o.seconds), o.path])
+        }
+        let widths = (0..<header.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        for row in rows {
+            lines.append(zip(row, widths).enumerated().map { i, pair in
+                i == row.count - 1 ? pair.0 : pair.0.padding(toLength: pair.1, withPad: " ", startingAt: 0)
+            }.joined(separator: "  "))
+        }
+        for o in outcomes {
+            if let error = o.error { lines.append("  \(o.path): \(error)") }
+            for r in o.reasons.prefix(10) { lines.append("  quarantined \(r.count) × \(r.field): \(r.rule)") }
+        }
+        let loaded = outcomes.filter { $0.status == .loaded }
+        let totalRows = loaded.reduce(0) { $0 + $1.counts.recordsLoaded }
+        let totalQuarantined = outcomes.reduce(0) { $0 + $1.counts.recordsQuarantined }
+        lines.append("")
+        lines.append("batches: \(outcomes.count) (loaded \(loaded.count), already loaded \(outcomes.filter { $0.status == .alreadyLoaded }.count), rejected \(outcomes.filter { $0.status == .rejected }.count), failed \(outcomes.filter { $0.status == .failed }.count))")
+        lines.append("records loaded: \(totalRows), quarantined: \(totalQuarantined)")
+        let tables = Set(loaded.flatMap { $0.counts.rowsLoaded.keys }).sorted()
+        if !tables.isEmpty { lines.append("tables: \(tables.joined(separator: ", ")) (identity.* holds only ciphertexts)") }
+        lines.append("database: \(environment.databaseDisplay)")
+        lines.append("audit chain head: seq \(chainHead.seq) sha256 \(chainHead.hash.hexString)")
+        lines.append("peak memory: \(PeakMemory.megabytes) MB")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The worst outcome decides: a failure's own status, else 65 for a rejection.
+    static func exitStatus(_ outcomes: [BatchOutcome]) -> ExitStatus {
+        let statuses = outcomes.map(\.exitStatus)
+        let order: [ExitStatus] = [.software, .configuration, .unavailable, .temporaryFailure, .dataError, .usage]
+        return order.first { statuses.contains($0) } ?? .success
+    }
+}
+
+enum PeakMemory {
+    /// Peak resident set size of this process (getrusage; Linux reports KiB).
+    static var megabytes: Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) / 1024
+    }
+}
