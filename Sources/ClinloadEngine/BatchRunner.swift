@@ -126,7 +126,7 @@ public final class BatchRunner {
         let sealer = try IdentifierSealer(dataKey: dataKey.plaintext, keyId: dataKey.id, random: random)
         let blindIndex = try BlindIndex(key: blindIndexKey.plaintext)
         let quarantine = QuarantineStore(connection: connection, batchId: batchId, dataKeyId: dataKey.id)
-        let reader = try CSVReader(path: input.path)
+        let reader = try CSVReader(path: input.path, header: true)
         let header = try readHeader(reader, pipeline: pipeline, file: input.path)
 
         var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)

@@ -31,9 +31,11 @@ public final class CSVReader {
     private var filled = 0
     private var reachedEOF = false
     private var line = 1
-    private var ordinal = 0
+    private var ordinal: Int
     private var checkedBOM = false
     private var fieldHasHighBytes = false
+    /// The physical line where the current field began (a quoted field may span lines).
+    private var fieldStartLine = 1
 
     /// Bytes read from the file so far.
     public private(set) var bytesRead = 0
@@ -43,8 +45,12 @@ public final class CSVReader {
     private static let lf = UInt8(ascii: "\n")
     private static let cr = UInt8(ascii: "\r")
 
-    public init(path: String, displayName: String? = nil, bufferSize: Int = 1 << 20, maxRecordBytes: Int = 1 << 24) throws {
+    /// With `header: true` the first record is the header: it gets ordinal 0 and
+    /// data records are numbered from 1, as provenance promises.
+    public init(path: String, displayName: String? = nil, header: Bool = false, bufferSize: Int = 1 << 20,
+                maxRecordBytes: Int = 1 << 24) throws {
         self.path = path
+        ordinal = header ? -1 : 0
         self.displayName = displayName ?? path
         self.maxRecordBytes = maxRecordBytes
         fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -69,6 +75,7 @@ public final class CSVReader {
         record.reset(ordinal: ordinal, line: line)
         while true {
             fieldHasHighBytes = false
+            fieldStartLine = line
             if try peek() == Int(Self.quote) {
                 position += 1
                 if try readQuotedField(into: &record) { return true }
@@ -183,15 +190,15 @@ public final class CSVReader {
             let valid = record.storage.withUnsafeBufferPointer {
                 UTF8Check.isValid(UnsafeBufferPointer(rebasing: $0[start...]))
             }
-            if !valid { note(.invalid_utf8, in: &record, field: record.fieldEnds.count - 1) }
+            if !valid { note(.invalid_utf8, in: &record, field: record.fieldEnds.count - 1, line: fieldStartLine) }
         }
         fieldHasHighBytes = false
         return endsRecord
     }
 
-    private func note(_ rule: CSVProblem.Rule, in record: inout CSVRecord, field: Int? = nil) {
+    private func note(_ rule: CSVProblem.Rule, in record: inout CSVRecord, field: Int? = nil, line: Int? = nil) {
         guard record.problem == nil else { return }
-        record.problem = CSVProblem(rule: rule, fieldIndex: field ?? record.fieldEnds.count, line: line)
+        record.problem = CSVProblem(rule: rule, fieldIndex: field ?? record.fieldEnds.count, line: line ?? self.line)
     }
 
     // MARK: bytes

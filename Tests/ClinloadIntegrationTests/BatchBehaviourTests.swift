@@ -1,0 +1,142 @@
+import ClinloadCore
+import ClinloadCrypto
+import ClinloadEngine
+import ClinloadPostgres
+import ClinloadStore
+import Foundation
+import Testing
+
+@Suite("Batches: quarantine, rejection, default deny, identity across batches")
+struct BatchBehaviourTests {
+    @Test func badRecordsAreQuarantinedAndCountsAddUp() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        // Every 25th record is bad: 4 %, under the pipeline's 5 % limit.
+        let path = try store.generated(rows: 500, invalidEvery: 25)
+        let outcome = try store.run(path)
+        #expect(outcome.status == .loaded)
+        #expect(outcome.counts.recordsRead == 500)
+        #expect(outcome.counts.recordsQuarantined == 20)
+        #expect(outcome.counts.rowsLoaded == ["identity.patient": 480, "clinical.patient": 480])
+        #expect(try store.count("SELECT count(*) FROM identity.patient") + store.count("SELECT count(*) FROM etl.quarantine") == 500)
+        // Exactly the bad records, with their lines and machine-readable reasons.
+        #expect(try store.count("SELECT count(*) FROM etl.quarantine WHERE source_ordinal % 25 <> 0") == 0)
+        #expect(try store.count("SELECT count(*) FROM etl.quarantine WHERE source_line <> source_ordinal + 1") == 0)
+        #expect(Set(outcome.reasons.map { "\($0.field)/\($0.rule)" })
+                == ["BIRTHDATE/type", "SSN/pattern", "GENDER/enum", "FIRST/required", "LAT/maximum"])
+
+        // The quarantined record is stored only encrypted, and decrypts to the original line.
+        let connection = try store.connect()
+        defer { connection.close() }
+        let q = try connection.query("""
+            SELECT q.payload, q.data_key_id::text, q.reasons::text, b.batch_id::text FROM etl.quarantine q
+            JOIN etl.batches b USING (batch_id) WHERE q.source_ordinal = 25
+            """)
+        let payload = q.bytes(0, 0)!
+        let keyId = UUID(uuidString: q.string(0, 1)!)!
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let original = String(lines[25])
+        #expect(!q.string(0, 2)!.contains("2019-02-30"))
+        let key = try KeyRing(connection: connection, provider: store.keyProvider()).dataKey(id: keyId)
+        let plain = try IdentifierOpener(dataKey: key.plaintext, keyId: keyId).open(
+            payload, column: IdentifierColumn(table: "etl.quarantine", column: "payload:1:25"),
+            surrogate: UUID(uuidString: q.string(0, 3)!)!)
+        #expect(String(decoding: plain, as: UTF8.self) == original)
+        #expect(try PlaintextScan.find([String(original.split(separator: ",")[3])], in: connection).isEmpty)
+    }
+
+    @Test func tooManyBadRecordsRejectTheBatchAndMergeNothing() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let outcome = try store.run(try store.generated(rows: 100, invalidEvery: 2))
+        #expect(outcome.status == .rejected)
+        #expect(outcome.exitStatus == .dataError)
+        #expect(outcome.counts.recordsQuarantined == 50)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 0)
+        #expect(try store.count("SELECT count(*) FROM clinical.patient") == 0)
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'rejected' AND error_code = 'reject_ratio_exceeded'") == 1)
+        #expect(try store.count("SELECT count(*) FROM etl.quarantine") == 50)
+    }
+
+    @Test func anUnclassifiedColumnFailsTheBatchNamingIt() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let source = try String(contentsOfFile: try store.generated(rows: 5), encoding: .utf8)
+        var lines = source.split(separator: "\n").map(String.init)
+        lines[0] += ",NICKNAME"
+        for i in 1..<lines.count { lines[i] += ",Bobby" }
+        let outcome = try store.run(try store.write(lines.joined(separator: "\n") + "\n", name: "extra.csv"))
+        #expect(outcome.status == .failed)
+        #expect(outcome.error?.code == .unclassifiedField)
+        #expect(outcome.error?.location.field == "NICKNAME")
+        #expect(outcome.exitStatus == .dataError)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 0)
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'failed' AND error_code = 'unclassified_field'") == 1)
+        #expect(try store.count("SELECT count(*) FROM etl.audit_log WHERE event = 'batch_failed'") == 1)
+    }
+
+    @Test func aHeaderThatDiffersFromTheSchemaFails() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let source = try String(contentsOfFile: try store.generated(rows: 3), encoding: .utf8)
+        let swapped = source.replacingOccurrences(of: "Id,BIRTHDATE,DEATHDATE", with: "Id,DEATHDATE,BIRTHDATE")
+        let outcome = try store.run(try store.write(swapped, name: "swapped.csv"))
+        #expect(outcome.error?.code == .headerMismatch)
+        #expect(outcome.error?.location.field == "BIRTHDATE")
+    }
+
+    @Test func theSamePatientKeepsItsSurrogateAcrossBatches() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let first = try store.generated(rows: 50, seed: 9)
+        #expect(try store.run(first).status == .loaded)
+        let connection = try store.connect()
+        defer { connection.close() }
+        let before = try connection.query("SELECT blind_index, surrogate_id::text FROM identity.patient ORDER BY source_ordinal LIMIT 20")
+
+        // A later file with 20 of the same patients (a changed amount) and 5 new ones.
+        let lines = try String(contentsOfFile: first, encoding: .utf8).split(separator: "\n").map(String.init)
+        var later = [lines[0]]
+        for line in lines[1...20] { later.append(line[..<line.lastIndex(of: ",")!] + ",1.00") }
+        let fresh = try String(contentsOfFile: try store.generated(rows: 5, seed: 77, name: "fresh.csv"), encoding: .utf8)
+        later += fresh.split(separator: "\n").dropFirst().map(String.init)
+        let outcome = try store.run(try store.write(later.joined(separator: "\n") + "\n", name: "later.csv"))
+        #expect(outcome.status == .loaded)
+        #expect(outcome.counts.recordsLoaded == 25)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 55)
+        #expect(try store.count("SELECT count(*) FROM clinical.patient WHERE healthcare_coverage = 1.00") == 20)
+        for r in 0..<before.rowCount {
+            let now = try connection.query("SELECT surrogate_id::text, batch_id::text FROM identity.patient WHERE blind_index = $1",
+                                           [.bytes(before.bytes(r, 0)!)])
+            #expect(now.string(0, 0) == before.string(r, 1))
+            #expect(now.string(0, 1) == outcome.batchId?.uuidString.lowercased())
+        }
+    }
+
+    @Test func aRepeatedNaturalKeyWithinAFileIsQuarantined() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        var lines = try String(contentsOfFile: try store.generated(rows: 40), encoding: .utf8).split(separator: "\n").map(String.init)
+        lines.append(lines[3])
+        let outcome = try store.run(try store.write(lines.joined(separator: "\n") + "\n", name: "dup.csv"))
+        #expect(outcome.status == .loaded)
+        #expect(outcome.counts.recordsRead == 41)
+        #expect(outcome.counts.recordsQuarantined == 1)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 40)
+        #expect(try store.count("SELECT count(*) FROM etl.quarantine WHERE source_ordinal = 41 AND reasons @> '[{\"rule\":\"unique\",\"field\":\"Id\"}]'") == 1)
+    }
+
+    @Test func twoRunnersOnTheSameFileLoadItOnce() async throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let path = try store.generated(rows: 2000)
+        // Create the blind-index key first so both runners race only on the batch.
+        _ = try store.run(try store.generated(rows: 1, seed: 3, name: "warmup.csv"))
+        async let a = Task.detached { try store.run(path) }.value
+        async let b = Task.detached { try store.run(path) }.value
+        let outcomes = try await [a, b]
+        #expect(Set(outcomes.map(\.status)) == [.loaded, .alreadyLoaded])
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 2001)
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'loaded'") == 2)
+    }
+}

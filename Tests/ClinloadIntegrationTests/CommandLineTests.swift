@@ -1,0 +1,129 @@
+import ClinloadCore
+import Foundation
+import Testing
+
+/// The built `clinload` binary, run as a user (or cron) runs it.
+enum CLI {
+    static let binary: URL = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("clinload")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return Repository.root.appendingPathComponent(".build/debug/clinload")
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], in directory: URL) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "CLINLOAD_DATABASE_URL")
+        environment.removeValue(forKey: "CLINLOAD_HOME")
+        process.environment = environment
+        let out = directory.appendingPathComponent("stdout-\(UUID().uuidString)")
+        let err = directory.appendingPathComponent("stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: try String(contentsOf: out, encoding: .utf8), stderr: try String(contentsOf: err, encoding: .utf8))
+    }
+}
+
+@Suite("clinload command line")
+struct CommandLineTests {
+    @Test func runLoadsThenSkipsAndNeverPrintsRecordValues() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let valid = try store.generated(rows: 60, seed: 11)
+        let bad = try store.generated(rows: 40, seed: 12, invalidEvery: 2, name: "bad.csv")
+        let common = ["--pipelines", Repository.pipelines.path, "--database-url", store.url, "--key-uri", store.keyURI,
+                      "--home", store.folder.path]
+
+        let first = try CLI.run(["run", "synthea_patients", valid, bad] + common, in: store.folder)
+        #expect(first.status == ExitStatus.dataError.rawValue, "stderr: \(first.stderr)")
+        #expect(first.stdout.contains("loaded"))
+        #expect(first.stdout.contains("rejected"))
+        #expect(first.stdout.contains("audit chain head: seq"))
+        // JSON lines on stderr (not a terminal).
+        for line in first.stderr.split(separator: "\n") {
+            #expect(line.hasPrefix("{") && line.hasSuffix("}"), "\(line)")
+        }
+
+        let second = try CLI.run(["run", "synthea_patients", valid] + common, in: store.folder)
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("already_loaded"))
+        #expect(second.stderr.contains("already loaded"))
+
+        // Canaries: every identifier of both files, none printed anywhere.
+        var canaries = Set<String>()
+        for file in [valid, bad] {
+            let rows = FixtureCSV.rows(try String(contentsOfFile: file, encoding: .utf8))
+            for column in ["SSN", "FIRST", "LAST", "ADDRESS", "DRIVERS", "PASSPORT", "BIRTHDATE"] {
+                let i = rows[0].firstIndex(of: column)!
+                for row in rows.dropFirst() where row[i].count > 4 { canaries.insert(row[i]) }
+            }
+        }
+        #expect(canaries.count > 300)
+        let output = first.stdout + first.stderr + second.stdout + second.stderr
+        let leaked = canaries.filter { output.contains($0) }
+        #expect(leaked.isEmpty, "leaked \(leaked.count) values")
+    }
+
+    @Test func exitStatusesFollowTheDocumentedScheme() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let file = try store.generated(rows: 5)
+        let db = ["--database-url", store.url, "--key-uri", store.keyURI, "--pipelines", Repository.pipelines.path]
+
+        #expect(try CLI.run(["run"], in: store.folder).status == ExitStatus.usage.rawValue)
+        #expect(try CLI.run(["run", "no_such_pipeline", file] + db, in: store.folder).status == ExitStatus.configuration.rawValue)
+        let unreachable = try CLI.run(["run", "synthea_patients", file, "--database-url", "postgresql:///x?host=/nonexistent&user=postgres",
+                                       "--key-uri", store.keyURI, "--pipelines", Repository.pipelines.path], in: store.folder)
+        #expect(unreachable.status == ExitStatus.unavailable.rawValue, "\(unreachable.stderr)")
+
+        // A master key readable by others is refused before anything is loaded.
+        #expect(try CLI.run(["run", "synthea_patients", file] + db, in: store.folder).status == 0)
+        let keyPath = String(store.keyURI.dropFirst("local:".count))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyPath)
+        let other = try store.generated(rows: 5, seed: 99, name: "other.csv")
+        let insecure = try CLI.run(["run", "synthea_patients", other] + db, in: store.folder)
+        #expect(insecure.status == ExitStatus.configuration.rawValue)
+        #expect(insecure.stderr.contains("key_file_insecure"))
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 5)
+    }
+
+    @Test func embeddedDatabaseByDefault() throws {
+        let folder = URL(fileURLWithPath: "/tmp/clinload-cli-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer {
+            _ = try? CLI.run(["db", "stop"], in: folder)
+            try? FileManager.default.removeItem(at: folder)
+        }
+        #expect(try CLI.run(["db", "status"], in: folder).stdout.contains("not initialised"))
+        let generate = try CLI.run(["generate", "--rows", "25", "--output", "p.csv"], in: folder)
+        #expect(generate.status == 0)
+        let run = try CLI.run(["run", Repository.pipelines.appendingPathComponent("synthea_patients.yaml").path, "p.csv"], in: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains(".clinload/postgres/run"))
+        let mode = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(".clinload/master.key").path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try CLI.run(["db", "status"], in: folder).stdout.contains("running"))
+        let migrate = try CLI.run(["db", "migrate", "--status"], in: folder)
+        #expect(migrate.stdout.contains("applied"))
+        #expect(!migrate.stdout.contains("pending"))
+        #expect(try CLI.run(["db", "stop"], in: folder).status == 0)
+        #expect(try CLI.run(["db", "status"], in: folder).stdout.contains("stopped"))
+        // The server log must not hold statement errors (they quote values).
+        let log = try String(contentsOfFile: folder.appendingPathComponent(".clinload/postgres/server.log").path, encoding: .utf8)
+        #expect(!log.contains("ERROR"))
+    }
+}

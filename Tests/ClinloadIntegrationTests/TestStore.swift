@@ -1,0 +1,144 @@
+import ClinloadCore
+import ClinloadDefinitions
+import ClinloadEmbedded
+import ClinloadEngine
+import ClinloadKeys
+import ClinloadPostgres
+import ClinloadStore
+import ClinloadSynth
+import Foundation
+import Logging
+
+/// The repository and the shared corpus beside it, found from this file's path.
+enum Repository {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let pipelines = root.appendingPathComponent("pipelines")
+    static let corpus: URL = {
+        if let explicit = ProcessInfo.processInfo.environment["CLINLOAD_CORPUS"] { return URL(fileURLWithPath: explicit) }
+        return root.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+    }()
+    static let syntheaPatients = corpus.appendingPathComponent("OHDSI__dbt-synthea/seeds/synthea/patients.csv")
+}
+
+/// One real PostgreSQL cluster for the whole test process, started by the
+/// project's own EmbeddedPostgres under /tmp (fsync off), stopped at exit.
+/// Each test gets a fresh database in it.
+enum TestCluster {
+    static let home = URL(fileURLWithPath: "/tmp/clinload-tests-\(getpid())")
+
+    static let server: Result<EmbeddedPostgres, Error> = {
+        do {
+            try? FileManager.default.removeItem(at: home)
+            let server = try EmbeddedPostgres(home: home, durable: false)
+            try server.start()
+            atexit {
+                if case .success(let s) = TestCluster.server { try? s.stop() }
+                try? FileManager.default.removeItem(at: TestCluster.home)
+            }
+            return .success(server)
+        } catch {
+            return .failure(error)
+        }
+    }()
+
+    /// A new, empty, migrated database; returns its URL.
+    static func freshDatabase() throws -> String {
+        let server = try server.get()
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let admin = try PostgresConnection(parameters: server.connectionParameters(database: "postgres"))
+        try admin.execute("CREATE DATABASE \(name)")
+        admin.close()
+        let url = "postgresql:///\(name)?host=\(server.socketDirectory.path)&user=postgres"
+        let connection = try PostgresConnection(url: url)
+        try MigrationRunner(connection: connection).applyPending()
+        connection.close()
+        return url
+    }
+}
+
+/// A migrated database, a private key folder and helpers to run batches.
+struct TestStore {
+    let url: String
+    let folder: URL
+
+    init() throws {
+        url = try TestCluster.freshDatabase()
+        folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("clinload-it-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    var keyURI: String { "local:" + folder.appendingPathComponent("master.key").path }
+    var environment: RunEnvironment { RunEnvironment(home: folder, databaseURL: url, keyURI: keyURI) }
+
+    func connect() throws -> PostgresConnection { try PostgresConnection(url: url) }
+
+    func keyProvider() throws -> KeyProvider { try environment.keyProvider() }
+
+    func pipeline(_ name: String = "synthea_patients") throws -> LoadedPipeline {
+        try DefinitionLoader.loadPipeline(name, pipelinesDirectory: Repository.pipelines)
+    }
+
+    /// Runs one file through a fresh runner on its own connection.
+    func run(_ path: String, pipeline: LoadedPipeline? = nil) throws -> BatchOutcome {
+        let connection = try connect()
+        defer { connection.close() }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let runner = BatchRunner(connection: connection, keyProvider: try keyProvider(), logger: logger)
+        return runner.run(pipeline: try pipeline ?? self.pipeline(), file: path)
+    }
+
+    /// Writes a generated patients file into the test folder.
+    func generated(rows: Int, seed: UInt64 = 1, invalidEvery: Int? = nil, name: String = "patients.csv") throws -> String {
+        let path = folder.appendingPathComponent(name).path
+        try SyntheaPatientGenerator(options: .init(rows: rows, seed: seed, invalidEvery: invalidEvery)).write(to: path)
+        return path
+    }
+
+    func write(_ text: String, name: String) throws -> String {
+        let path = folder.appendingPathComponent(name).path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func count(_ sql: String, _ parameters: [PostgresParameter] = []) throws -> Int {
+        let connection = try connect()
+        defer { connection.close() }
+        return try connection.query(sql, parameters).int(0, 0) ?? -1
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(at: folder) }
+}
+
+/// A minimal RFC 4180 splitter for test fixtures (independent of the reader under test).
+enum FixtureCSV {
+    static func rows(_ text: String) -> [[String]] {
+        var rows: [[String]] = []
+        var field = ""
+        var row: [String] = []
+        var quoted = false
+        var chars = Array(text)
+        chars.append("\n")
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if quoted {
+                if c == "\"" {
+                    if i + 1 < chars.count && chars[i + 1] == "\"" { field.append("\""); i += 1 } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                row.append(field); field = ""
+            } else if c == "\n" || c == "\r\n" {
+                row.append(field); field = ""
+                if !(row.count == 1 && row[0].isEmpty) { rows.append(row) }
+                row = []
+            } else if c != "\r" {
+                field.append(c)
+            }
+            i += 1
+        }
+        return rows
+    }
+}
