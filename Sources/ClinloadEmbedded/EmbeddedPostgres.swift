@@ -157,7 +157,12 @@ public struct EmbeddedPostgres: Sendable {
         log_error_verbosity = terse
         log_parameter_max_length = 0
         log_parameter_max_length_on_error = 0
-        max_wal_size = 2GB
+        # Sized for bulk loads on a small machine: the default 128MB of shared
+        # buffers made the merge evict dirty pages on every batch of 200k rows.
+        shared_buffers = 512MB
+        max_wal_size = 4GB
+        checkpoint_timeout = 15min
+        wal_compression = on
 
         """
         if !durable { settings += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n" }

@@ -38,9 +38,12 @@ public final class BatchRunner {
         let clock = ContinuousClock()
         let started = clock.now
         var outcome = runUntimed(pipeline: pipeline, file: path)
-        let elapsed = clock.now - started
-        outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        outcome.seconds = Self.seconds(clock.now - started)
         return outcome
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     private func runUntimed(pipeline: LoadedPipeline, file path: String) -> BatchOutcome {
@@ -114,6 +117,8 @@ public final class BatchRunner {
     private func load(
         pipeline: LoadedPipeline, input: InputFile, batchId: UUID, blindIndexKey: KeyRing.DataKey, counts: inout BatchCounts
     ) throws -> BatchOutcome.Status {
+        let clock = ContinuousClock()
+        let started = clock.now
         let validator = try RecordValidator(schema: pipeline.schema)
         let splitter = RecordSplitter(pipeline: pipeline, validators: validator.fields)
         let loader = try VaultLoader(connection: connection, plan: splitter.loaderPlan)
@@ -153,9 +158,10 @@ public final class BatchRunner {
                 try connection.copyIn(loader.copyStatement) { writer in
                     writer.buffer.append(contentsOf: BinaryCopyEncoder.header)
                     for i in 0..<staged {
-                        let surrogate = try existing[blindIndexes[i]] ?? UUID.random(from: random)
+                        let known = existing[blindIndexes[i]]
+                        let surrogate = try known ?? UUID.random(from: random)
                         try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: surrogate,
-                                                      blindIndex: blindIndexes[i], sealer: sealer, into: &writer.buffer)
+                                                      known: known != nil, blindIndex: blindIndexes[i], sealer: sealer, into: &writer.buffer)
                         try writer.flushIfFull()
                     }
                     writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
@@ -163,6 +169,7 @@ public final class BatchRunner {
             }
             try quarantine.flush()
         }
+        let staged = clock.now
         counts.recordsQuarantined += try loader.quarantineDuplicates(batchId: batchId, naturalKey: splitter.naturalKeyName)
 
         let audit = AuditLog(connection: connection)
@@ -174,7 +181,12 @@ public final class BatchRunner {
             try audit.append(event: "batch_rejected", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
             return .rejected
         }
+        let deduplicated = clock.now
         let merged = try loader.merge(batchId: batchId, dataKeyId: dataKey.id)
+        logger.debug("batch phases", metadata: [
+            "batch_id": "\(batchId.uuidString.lowercased())", "stage_seconds": "\(Self.seconds(staged - started))",
+            "dedupe_seconds": "\(Self.seconds(deduplicated - staged))", "merge_seconds": "\(Self.seconds(clock.now - deduplicated))",
+        ])
         counts.rowsLoaded = [loader.plan.identityName: merged.identityRows, loader.plan.clinicalName: merged.clinicalRows]
         // Counts must add up: every record read is loaded or quarantined.
         guard merged.identityRows == counts.recordsLoaded, merged.clinicalRows == counts.recordsLoaded else {

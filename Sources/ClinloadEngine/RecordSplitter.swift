@@ -72,14 +72,15 @@ final class RecordSplitter {
 
     /// Appends the record's staging row (binary COPY) to `out`.
     func appendStagingRow(
-        _ record: some FieldBytes, provenance: RecordProvenance, surrogate: UUID, blindIndex: [UInt8],
+        _ record: some FieldBytes, provenance: RecordProvenance, surrogate: UUID, known: Bool, blindIndex: [UInt8],
         sealer: IdentifierSealer, into out: inout [UInt8]
     ) throws {
-        BinaryCopyEncoder.beginRow(fieldCount: 4 + identity.count + clinical.count, into: &out)
+        BinaryCopyEncoder.beginRow(fieldCount: VaultLoader.fixedStagingColumns + identity.count + clinical.count, into: &out)
         BinaryCopyEncoder.appendUUID(surrogate, into: &out)
         BinaryCopyEncoder.appendBytes(blindIndex, into: &out)
         BinaryCopyEncoder.appendInt64(Int64(provenance.ordinal), into: &out)
         BinaryCopyEncoder.appendInt64(Int64(provenance.line), into: &out)
+        BinaryCopyEncoder.appendBool(known, into: &out)
         for field in identity {
             try record.withField(field.index) { value in
                 if validators[field.index].isMissing(value) {

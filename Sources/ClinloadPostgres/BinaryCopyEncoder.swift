@@ -61,6 +61,11 @@ public enum BinaryCopyEncoder {
         for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((u >> UInt64(shift)) & 0xFF)) }
     }
 
+    public static func appendBool(_ v: Bool, into out: inout [UInt8]) {
+        appendLength(1, into: &out)
+        out.append(v ? 1 : 0)
+    }
+
     public static func appendInt32(_ v: Int32, into out: inout [UInt8]) {
         appendLength(4, into: &out)
         let u = UInt32(bitPattern: v)

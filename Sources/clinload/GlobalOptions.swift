@@ -24,11 +24,22 @@ struct GlobalOptions: ParsableArguments {
         RunEnvironment.resolve(home: home, databaseURL: databaseURL, keyURI: keyURI)
     }
 
+    /// Whether --database-url carries a password: process arguments are readable
+    /// by every local user (/proc/PID/cmdline), the environment is not.
+    var passwordOnCommandLine: Bool {
+        guard let databaseURL else { return false }
+        if URLComponents(string: databaseURL)?.password != nil { return true }
+        return databaseURL.range(of: "password=", options: .caseInsensitive) != nil
+    }
+
     func makeLogger(label: String = "clinload") -> Logger {
         let format = logFormat ?? (isatty(STDERR_FILENO) == 1 ? .text : .json)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         var logger = Logger(label: label) { label in StderrLogHandler(label: label, format: format) }
         logger.logLevel = level
+        if passwordOnCommandLine {
+            logger.warning("the database password is on the command line, readable by other local users; use CLINLOAD_DATABASE_URL")
+        }
         return logger
     }
 }
