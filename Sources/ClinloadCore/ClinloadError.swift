@@ -108,6 +108,8 @@ extension ClinloadError {
         public static let databaseUnavailable = Code("database_unavailable", exit: .unavailable)
         public static let databaseError = Code("database_error", exit: .software)
         public static let lockHeld = Code("lock_held", exit: .temporaryFailure)
+        // output
+        public static let outputUnwritable = Code("output_unwritable", exit: .cannotCreate)
         // internal
         public static let internalError = Code("internal_error", exit: .software)
     }

@@ -11,6 +11,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case unavailable = 69
     /// A bug or an unexpected library failure.
     case software = 70
+    /// An output file could not be created or written.
+    case cannotCreate = 73
     /// Try again later: another run holds the lock.
     case temporaryFailure = 75
     /// A pipeline, schema, key file or database setting is wrong.

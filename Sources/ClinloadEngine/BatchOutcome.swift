@@ -40,4 +40,6 @@ public struct QuarantineTally: Sendable, Equatable {
     public var field: String
     public var rule: String
     public var count: Int
+    /// The first input line where this reason was found.
+    public var firstLine: Int
 }

@@ -31,6 +31,7 @@ public final class BatchRunner {
         self.connection = connection
         keyRing = KeyRing(connection: connection, provider: keyProvider)
         self.logger = logger
+        VaultLoader.prepareSession(connection)
     }
 
     /// Loads one file with one pipeline. Never throws: every ending is an outcome.
@@ -247,7 +248,7 @@ public final class BatchRunner {
 
     private func reasonTallies(_ batchId: UUID) throws -> [QuarantineTally] {
         try QuarantineStore.reasonCounts(connection: connection, batchId: batchId)
-            .map { QuarantineTally(field: $0.field, rule: $0.rule, count: $0.count) }
+            .map { QuarantineTally(field: $0.field, rule: $0.rule, count: $0.count, firstLine: $0.firstLine) }
     }
 
     private func blindIndexKey() throws -> KeyRing.DataKey {

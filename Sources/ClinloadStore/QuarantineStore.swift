@@ -62,12 +62,15 @@ public final class QuarantineStore {
         }
     }
 
-    /// Reason counts for a batch, by (field, rule), for summaries and audit.
-    public static func reasonCounts(connection: PostgresConnection, batchId: UUID) throws -> [(field: String, rule: String, count: Int)] {
+    /// Reason counts for a batch, by (field, rule), with the first line each was
+    /// seen on, for summaries.
+    public static func reasonCounts(connection: PostgresConnection, batchId: UUID)
+        throws -> [(field: String, rule: String, count: Int, firstLine: Int)]
+    {
         let rows = try connection.query("""
-            SELECT r->>'field', r->>'rule', count(*) FROM etl.quarantine q, jsonb_array_elements(q.reasons) r
+            SELECT r->>'field', r->>'rule', count(*), min(q.source_line) FROM etl.quarantine q, jsonb_array_elements(q.reasons) r
             WHERE q.batch_id = $1::uuid GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2
             """, [.text(batchId.uuidString)])
-        return (0..<rows.rowCount).map { (rows.string($0, 0) ?? "", rows.string($0, 1) ?? "", rows.int($0, 2) ?? 0) }
+        return (0..<rows.rowCount).map { (rows.string($0, 0) ?? "", rows.string($0, 1) ?? "", rows.int($0, 2) ?? 0, rows.int($0, 3) ?? 0) }
     }
 }

@@ -59,14 +59,18 @@ public struct VaultLoader {
 
     /// Creates the staging table for this transaction.
     public func createStaging() throws {
-        // Temporary tables live in per-session buffers (8MB by default): a batch of
-        // a million rows would spill to disk and be read back for the merge. Only
-        // settable before the session's first temporary table, hence errors ignored.
-        _ = try? connection.execute("SET temp_buffers = '256MB'")
         let identity = plan.identityColumns.map { "i_\($0) bytea" }
         let clinical = plan.clinicalColumns.map { "c_\($0) text" }
         let columns = ["surrogate_id uuid", "blind_index bytea", "source_ordinal bigint", "source_line bigint", "known boolean"] + identity + clinical
         try connection.execute("CREATE TEMP TABLE \(Self.staging) (\(columns.joined(separator: ", "))) ON COMMIT DROP")
+    }
+
+    /// Call once per session, outside any transaction, before the first batch:
+    /// temporary tables live in per-session buffers (8MB by default), so a batch of
+    /// a million rows would spill to disk and be read back for the merge. The
+    /// setting can only change before the session's first temporary table.
+    public static func prepareSession(_ connection: PostgresConnection) {
+        _ = try? connection.execute("SET temp_buffers = '256MB'")
     }
 
     public var copyStatement: String { "COPY \(Self.staging) FROM STDIN (FORMAT binary)" }

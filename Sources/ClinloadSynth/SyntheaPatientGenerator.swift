@@ -64,7 +64,7 @@ public struct SyntheaPatientGenerator: Sendable {
         guard fd >= 0 else {
             let code = errno  // read before anything else can change it
             throw ClinloadError(
-                .usage, stage: .cli, "cannot create the output file",
+                .outputUnwritable, stage: .cli, "cannot create the output file",
                 attributes: [("path", path), ("errno", String(code))])
         }
         var isOpen = true
@@ -74,7 +74,7 @@ public struct SyntheaPatientGenerator: Sendable {
         guard !isRegularFile || fchmod(fd, 0o600) == 0 else {
             let code = errno
             throw ClinloadError(
-                .usage, stage: .cli, "cannot restrict the output file to mode 0600",
+                .outputUnwritable, stage: .cli, "cannot restrict the output file to mode 0600",
                 attributes: [("path", path), ("errno", String(code))])
         }
         var total = 0
@@ -86,7 +86,7 @@ public struct SyntheaPatientGenerator: Sendable {
         guard close(fd) == 0 else {
             let code = errno
             throw ClinloadError(
-                .internalError, stage: .cli, "cannot close the output file",
+                .outputUnwritable, stage: .cli, "cannot close the output file",
                 attributes: [("path", path), ("errno", String(code))])
         }
         return total
@@ -171,7 +171,7 @@ public struct SyntheaPatientGenerator: Sendable {
                 let code = errno
                 if code == EINTR { continue }
                 throw ClinloadError(
-                    .internalError, stage: .cli, "cannot write the output file",
+                    .outputUnwritable, stage: .cli, "cannot write the output file",
                     attributes: [("path", path), ("errno", String(code))])
             }
             address += n

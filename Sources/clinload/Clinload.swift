@@ -11,7 +11,7 @@ struct Clinload: ParsableCommand {
             under the state folder (./.clinload, or --home / CLINLOAD_HOME).
 
             Exit status: 0 success (or already loaded), 64 usage, 65 data rejected, 69 database or key \
-            service unavailable, 70 internal error, 75 try again later (lock held), 78 configuration error.
+            service unavailable, 70 internal error, 73 cannot write output, 75 try again later (lock held), 78 configuration error.
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, DatabaseCommand.self, GenerateCommand.self, LintCommand.self])

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClinloadCore
 import ClinloadSynth
 import Foundation
 
@@ -21,7 +22,12 @@ struct GenerateCommand: ParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let generator = SyntheaPatientGenerator(options: .init(rows: rows, seed: seed, invalidEvery: invalidEvery))
-        let bytes = try generator.write(to: output)
+        let bytes: Int
+        do {
+            bytes = try generator.write(to: output)
+        } catch let error as ClinloadError {
+            throw CommandFailure(error)
+        }
         let elapsed = clock.now - start
         print("wrote \(rows) patients (\(bytes) bytes) to \(output) in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds])))")
     }

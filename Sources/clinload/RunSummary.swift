@@ -26,7 +26,10 @@ struct RunSummary {
         }
         for o in outcomes {
             if let error = o.error { lines.append("  \(o.path): \(error)") }
-            for r in o.reasons.prefix(10) { lines.append("  quarantined \(r.count) × \(r.field): \(r.rule)") }
+            for r in o.reasons.prefix(10) {
+                lines.append("  quarantined \(r.count) × \(r.field): \(r.rule) (first at line \(r.firstLine))")
+            }
+            if o.reasons.count > 10 { lines.append("  … \(o.reasons.count - 10) more reasons in etl.quarantine") }
         }
         let loaded = outcomes.filter { $0.status == .loaded }
         let totalRows = loaded.reduce(0) { $0 + $1.counts.recordsLoaded }
@@ -45,7 +48,7 @@ struct RunSummary {
     /// The worst outcome decides: a failure's own status, else 65 for a rejection.
     static func exitStatus(_ outcomes: [BatchOutcome]) -> ExitStatus {
         let statuses = outcomes.map(\.exitStatus)
-        let order: [ExitStatus] = [.software, .configuration, .unavailable, .temporaryFailure, .dataError, .usage]
+        let order: [ExitStatus] = [.software, .configuration, .unavailable, .cannotCreate, .temporaryFailure, .dataError, .usage]
         return order.first { statuses.contains($0) } ?? .success
     }
 }

@@ -126,4 +126,29 @@ struct CommandLineTests {
         let log = try String(contentsOfFile: folder.appendingPathComponent(".clinload/postgres/server.log").path, encoding: .utf8)
         #expect(!log.contains("ERROR"))
     }
+
+    @Test func lintAndGenerateReportProblemsWithTheirStatus() throws {
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("clinload-lint-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = try CLI.run(["lint", "--pipelines", Repository.pipelines.path], in: folder)
+        #expect(good.status == 0)
+        #expect(good.stdout.contains("ok    synthea_patients.yaml"))
+
+        // A pipeline that routes an SSN to the clinical table is refused, naming the rule and field.
+        let broken = folder.appendingPathComponent("pipelines")
+        try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
+        let original = try String(contentsOf: Repository.pipelines.appendingPathComponent("synthea_patients.yaml"), encoding: .utf8)
+        let edited = original
+            .replacingOccurrences(of: "identity: ssn}", with: "identity: ssn, clinical: ssn}")
+            .replacingOccurrences(of: "../schemas/", with: Repository.root.appendingPathComponent("schemas").path + "/")
+        try edited.write(to: broken.appendingPathComponent("leaky.yaml"), atomically: true, encoding: .utf8)
+        let refused = try CLI.run(["lint", "--pipelines", broken.path], in: folder)
+        #expect(refused.status == ExitStatus.configuration.rawValue)
+        #expect(refused.stdout.contains("direct_identifier_in_clinical_table: SSN"))
+
+        let unwritable = try CLI.run(["generate", "--rows", "3", "--output", "/nonexistent-dir/p.csv"], in: folder)
+        #expect(unwritable.status == ExitStatus.cannotCreate.rawValue)
+        #expect(unwritable.stderr.contains("output_unwritable"))
+    }
 }
