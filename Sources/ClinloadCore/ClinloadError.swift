@@ -108,6 +108,8 @@ extension ClinloadError {
         public static let databaseUnavailable = Code("database_unavailable", exit: .unavailable)
         public static let databaseError = Code("database_error", exit: .software)
         public static let lockHeld = Code("lock_held", exit: .temporaryFailure)
+        /// A batch whose process stopped mid-way (found on a later run).
+        public static let interrupted = Code("interrupted", exit: .temporaryFailure)
         // output
         public static let outputUnwritable = Code("output_unwritable", exit: .cannotCreate)
         // internal

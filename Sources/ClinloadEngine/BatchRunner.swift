@@ -114,6 +114,32 @@ public final class BatchRunner {
         return outcome
     }
 
+    /// Marks batches whose process died (`running`, yet nobody holds their lock) as
+    /// failed with code `interrupted`, so they show up for replay. Their data was
+    /// never committed: the work transaction died with the process.
+    @discardableResult
+    public func recoverInterruptedBatches() throws -> [UUID] {
+        let ledger = BatchLedger(connection: connection)
+        var recovered: [UUID] = []
+        for (batchId, keyText) in try ledger.runningBatches() {
+            let lockKey = IdempotencyKey(text: keyText).lockKey
+            guard try connection.query("SELECT pg_try_advisory_lock($1)", [.int(lockKey)]).string(0, 0) == "t" else { continue }
+            defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [.int(lockKey)]) }
+            try connection.transaction {
+                // Re-check under the lock: the owner may have finished in between.
+                guard try ledger.runningBatches().contains(where: { $0.batchId == batchId }) else { return }
+                let error = ClinloadError(.interrupted, stage: .load, "the process running this batch stopped before it finished")
+                try ledger.finish(batchId: batchId, state: .failed, counts: nil, error: error)
+                try AuditLog(connection: connection).append(event: "batch_interrupted", batchId: batchId, details: [
+                    "code": .string(error.code.rawValue),
+                ])
+                recovered.append(batchId)
+            }
+            logger.warning("interrupted batch marked failed", metadata: ["batch_id": "\(batchId.uuidString.lowercased())"])
+        }
+        return recovered
+    }
+
     /// The work of one batch, inside its transaction. Returns `.loaded` or `.rejected`.
     private func load(
         pipeline: LoadedPipeline, input: InputFile, batchId: UUID, blindIndexKey: KeyRing.DataKey, counts: inout BatchCounts

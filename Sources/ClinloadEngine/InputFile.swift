@@ -30,6 +30,9 @@ public struct IdempotencyKey: Sendable, Equatable {
         text = SHA256Digest.hash("clinload/batch/v1\u{0}\(pipeline)\u{0}\(pipelineSHA256)\u{0}\(inputSHA256)").hexString
     }
 
+    /// A key as stored with a batch.
+    public init(text: String) { self.text = text }
+
     /// A 64-bit key for PostgreSQL advisory locks.
     public var lockKey: Int {
         let bytes = Array(text.utf8.prefix(16))

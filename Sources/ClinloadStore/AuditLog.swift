@@ -31,8 +31,13 @@ public struct AuditLog {
         let head = try connection.query("SELECT seq, entry_hash FROM etl.audit_log ORDER BY seq DESC LIMIT 1")
         let seq = (head.rowCount == 1 ? head.int(0, 0)! : 0) + 1
         let previous = head.rowCount == 1 ? head.bytes(0, 1)! : Self.genesisHash
-        let occurredAt = Self.timestamp(Date())
-        let actor = Self.currentActor
+        // Time from the database clock (one clock for every writer), and the actor
+        // as both the operating-system account and the database role.
+        let now = try connection.query("""
+            SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), current_user
+            """)
+        let occurredAt = now.string(0, 0)!
+        let actor = Self.currentActor + " db:" + now.string(0, 1)!
         var members: [String: CanonicalJSON] = [
             "seq": .int(seq), "event": .string(event), "occurred_at": .string(occurredAt),
             "actor": .string(actor), "details": .object(details), "tool_version": .string(ToolVersion.current),
@@ -65,11 +70,5 @@ public struct AuditLog {
     public static var currentActor: String {
         if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name { return "os:" + String(cString: name) }
         return "uid:\(geteuid())"
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
     }
 }

@@ -46,6 +46,14 @@ public struct BatchLedger {
         return rows.rowCount == 1 ? rows.string(0, 0).flatMap(UUID.init(uuidString:)) : nil
     }
 
+    /// Batches recorded as running, with their idempotency keys.
+    public func runningBatches() throws -> [(batchId: UUID, idempotencyKey: String)] {
+        let rows = try connection.query("SELECT batch_id::text, idempotency_key FROM etl.batches WHERE state = 'running'")
+        return (0..<rows.rowCount).compactMap { r in
+            rows.string(r, 0).flatMap(UUID.init(uuidString:)).map { ($0, rows.string(r, 1)!) }
+        }
+    }
+
     /// Records a batch as running, with its input (caller's transaction).
     public func register(_ r: Registration) throws {
         try connection.query("""

@@ -35,6 +35,7 @@ struct RunCommand: ParsableCommand {
             let connection = try environment.connect()
             defer { connection.close() }
             let runner = BatchRunner(connection: connection, keyProvider: try environment.keyProvider(), logger: logger)
+            try runner.recoverInterruptedBatches()
             outcomes = files.map { runner.run(pipeline: loaded, file: $0) }
             chainHead = try AuditLog(connection: connection).head()
         } catch let error as ClinloadError {

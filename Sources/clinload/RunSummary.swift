@@ -18,12 +18,7 @@ struct RunSummary {
             rows.append([o.status.rawValue, o.batchId.map { $0.uuidString.lowercased() } ?? "-", "\(o.counts.recordsRead)",
                          loaded, "\(o.counts.recordsQuarantined)", String(format: "%.2f", o.seconds), o.path])
         }
-        let widths = (0..<header.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        for row in rows {
-            lines.append(zip(row, widths).enumerated().map { i, pair in
-                i == row.count - 1 ? pair.0 : pair.0.padding(toLength: pair.1, withPad: " ", startingAt: 0)
-            }.joined(separator: "  "))
-        }
+        lines.append(TextTable.render(rows))
         for o in outcomes {
             if let error = o.error { lines.append("  \(o.path): \(error)") }
             for r in o.reasons.prefix(10) {

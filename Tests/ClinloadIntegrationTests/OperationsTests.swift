@@ -1,0 +1,107 @@
+import ClinloadCore
+import ClinloadPostgres
+import ClinloadStore
+import Foundation
+import Testing
+
+@Suite("Operating it: audit verify, batches list/show, interrupted batches")
+struct OperationsTests {
+    @Test func auditVerifyNamesTheFirstTamperedOrMissingEntry() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        for seed in 1...3 { #expect(try store.run(try store.generated(rows: 10, seed: UInt64(seed), name: "f\(seed).csv")).status == .loaded) }
+        let connection = try store.connect()
+        defer { connection.close() }
+        guard case .intact(let entries, _) = try AuditVerifier(connection: connection).verify() else {
+            Issue.record("a fresh chain must verify")
+            return
+        }
+        #expect(entries == 6)
+        let common = ["--database-url", store.url, "--key-uri", store.keyURI]
+        let ok = try CLI.run(["audit", "verify"] + common, in: store.folder)
+        #expect(ok.status == 0)
+        #expect(ok.stdout.contains("intact: 6 entries"))
+
+        // A superuser edits entry 4 behind the trigger's back.
+        try connection.execute("""
+            ALTER TABLE etl.audit_log DISABLE TRIGGER audit_log_append_only;
+            UPDATE etl.audit_log SET payload = replace(payload, '"records_read":10', '"records_read":11') WHERE seq = 4;
+            ALTER TABLE etl.audit_log ENABLE TRIGGER audit_log_append_only;
+            """)
+        #expect(try AuditVerifier(connection: connection).verify() == .broken(seq: 4, reason: .hashMismatch))
+        let broken = try CLI.run(["audit", "verify"] + common, in: store.folder)
+        #expect(broken.status == ExitStatus.dataError.rawValue)
+        #expect(broken.stdout.contains("BROKEN at seq 4: hash_mismatch"))
+
+        // Or deletes entry 2 outright.
+        try connection.execute("""
+            ALTER TABLE etl.audit_log DISABLE TRIGGER audit_log_append_only;
+            DELETE FROM etl.audit_log WHERE seq = 2;
+            ALTER TABLE etl.audit_log ENABLE TRIGGER audit_log_append_only;
+            """)
+        #expect(try AuditVerifier(connection: connection).verify() == .broken(seq: 2, reason: .missingEntry))
+    }
+
+    @Test func batchesListAndShowSayWhatHappenedWithoutValues() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let good = try store.generated(rows: 30, seed: 21)
+        let bad = try store.generated(rows: 10, seed: 22, invalidEvery: 2, name: "bad.csv")
+        let loaded = try store.run(good)
+        let rejected = try store.run(bad)
+        let common = ["--database-url", store.url, "--key-uri", store.keyURI]
+
+        let list = try CLI.run(["batches", "list"] + common, in: store.folder)
+        #expect(list.status == 0)
+        #expect(list.stdout.contains(loaded.batchId!.uuidString.lowercased()))
+        #expect(list.stdout.contains("reject_ratio_exceeded"))
+        let failedOnly = try CLI.run(["batches", "list", "--state", "rejected"] + common, in: store.folder)
+        #expect(failedOnly.stdout.contains(rejected.batchId!.uuidString.lowercased()))
+        #expect(!failedOnly.stdout.contains(loaded.batchId!.uuidString.lowercased()))
+        #expect(try CLI.run(["batches", "list", "--state", "bogus"] + common, in: store.folder).status == ExitStatus.usage.rawValue)
+        let future = try CLI.run(["batches", "list", "--since", "2999-01-01"] + common, in: store.folder)
+        #expect(!future.stdout.contains(loaded.batchId!.uuidString.lowercased()))
+
+        let show = try CLI.run(["batches", "show", rejected.batchId!.uuidString] + common, in: store.folder)
+        #expect(show.status == 0)
+        #expect(show.stdout.contains(rejected.input!.sha256))
+        #expect(show.stdout.contains("rejected"))
+        #expect(show.stdout.contains("quarantined"))
+        let rows = FixtureCSV.rows(try String(contentsOfFile: bad, encoding: .utf8))
+        let ssn = rows[0].firstIndex(of: "SSN")!
+        for row in rows.dropFirst() { #expect(!show.stdout.contains(row[ssn])) }
+    }
+
+    @Test func aKilledRunIsDetectedAsInterruptedAndTheFileLoadsExactlyOnce() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let rows = 40_000
+        let file = try store.generated(rows: rows, seed: 31)
+        let arguments = ["run", "synthea_patients", file, "--pipelines", Repository.pipelines.path,
+                         "--database-url", store.url, "--key-uri", store.keyURI]
+        // Start a load and kill -9 it once its batch is registered and rows are streaming.
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") == 0 {
+            usleep(50_000)
+        }
+        usleep(300_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") == 1)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 0)   // nothing partial is visible
+
+        let rerun = try CLI.run(arguments, in: store.folder)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'failed' AND error_code = 'interrupted'") == 1)
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'loaded'") == 1)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == rows)
+        #expect(try store.count("SELECT count(*) FROM clinical.patient") == rows)
+        #expect(try store.count("SELECT count(*) FROM etl.audit_log WHERE event = 'batch_interrupted'") == 1)
+    }
+}
