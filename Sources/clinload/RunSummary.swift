@@ -6,6 +6,7 @@ import Foundation
 /// The table printed after a run: one line per file, then where the data went.
 struct RunSummary {
     let outcomes: [BatchOutcome]
+    var notes: [String] = []
     let environment: RunEnvironment
     let chainHead: (seq: Int, hash: [UInt8])
 
@@ -26,6 +27,7 @@ struct RunSummary {
             }
             if o.reasons.count > 10 { lines.append("  … \(o.reasons.count - 10) more reasons in etl.quarantine") }
         }
+        lines += notes.map { "  " + $0 }
         let loaded = outcomes.filter { $0.status == .loaded }
         let totalRows = loaded.reduce(0) { $0 + $1.counts.recordsLoaded }
         let totalQuarantined = outcomes.reduce(0) { $0 + $1.counts.recordsQuarantined }

@@ -104,4 +104,36 @@ struct OperationsTests {
         #expect(try store.count("SELECT count(*) FROM clinical.patient") == rows)
         #expect(try store.count("SELECT count(*) FROM etl.audit_log WHERE event = 'batch_interrupted'") == 1)
     }
+
+    @Test func runAllLoadsTheDropFolderOnceAndKeepsOverlappingRunsOut() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let drop = store.folder.appendingPathComponent("drop")
+        try FileManager.default.createDirectory(at: drop, withIntermediateDirectories: true)
+        _ = try store.generated(rows: 20, seed: 41, name: "drop/patients_2026-11-29.csv")
+        _ = try store.generated(rows: 20, seed: 42, invalidEvery: 2, name: "drop/patients_2026-11-30.csv")
+        _ = try store.write("not a feed\n", name: "drop/readme.txt")
+        let arguments = ["run", "--all", "--input-dir", drop.path, "--pipelines", Repository.pipelines.path,
+                         "--database-url", store.url, "--key-uri", store.keyURI]
+
+        let first = try CLI.run(arguments, in: store.folder)
+        #expect(first.status == ExitStatus.dataError.rawValue)   // one batch rejected, the other loaded
+        #expect(first.stdout.contains("loaded "))
+        #expect(first.stdout.contains("rejected"))
+        #expect(first.stdout.contains("no pipeline's pattern matches): \(drop.path)/readme.txt"))
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 20)
+
+        let second = try CLI.run(arguments, in: store.folder)
+        #expect(second.stdout.contains("already_loaded"))
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'loaded'") == 1)
+
+        // While another run --all holds the lock, a second one exits with 75 and touches nothing.
+        let holder = try store.connect()
+        defer { holder.close() }
+        try holder.query("SELECT pg_advisory_lock($1)", [.int(0x636C_6E6C_616C_6C00)])
+        let blocked = try CLI.run(arguments, in: store.folder)
+        #expect(blocked.status == ExitStatus.temporaryFailure.rawValue)
+        #expect(blocked.stderr.contains("lock_held"))
+        #expect(try CLI.run(["run", "--all", "--database-url", store.url], in: store.folder).status == ExitStatus.usage.rawValue)
+    }
 }
