@@ -99,6 +99,8 @@ extension ClinloadError {
         public static let rejectRatioExceeded = Code("reject_ratio_exceeded", exit: .dataError)
         public static let emptyInput = Code("empty_input", exit: .dataError)
         public static let inputUnreadable = Code("input_unreadable", exit: .dataError)
+        /// A replay found other bytes than the batch recorded.
+        public static let inputChanged = Code("input_changed", exit: .dataError)
         // keys
         public static let keyUnavailable = Code("key_unavailable", exit: .unavailable)
         public static let keyUnwrapFailed = Code("key_unwrap_failed", exit: .dataError)

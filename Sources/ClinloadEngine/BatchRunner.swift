@@ -35,10 +35,11 @@ public final class BatchRunner {
     }
 
     /// Loads one file with one pipeline. Never throws: every ending is an outcome.
-    public func run(pipeline: LoadedPipeline, file path: String) -> BatchOutcome {
+    /// `replayOf` links the new batch to the failed batch it re-runs.
+    public func run(pipeline: LoadedPipeline, file path: String, replayOf: UUID? = nil) -> BatchOutcome {
         let clock = ContinuousClock()
         let started = clock.now
-        var outcome = runUntimed(pipeline: pipeline, file: path)
+        var outcome = runUntimed(pipeline: pipeline, file: path, replayOf: replayOf)
         outcome.seconds = Self.seconds(clock.now - started)
         return outcome
     }
@@ -47,7 +48,7 @@ public final class BatchRunner {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    private func runUntimed(pipeline: LoadedPipeline, file path: String) -> BatchOutcome {
+    private func runUntimed(pipeline: LoadedPipeline, file path: String, replayOf: UUID?) -> BatchOutcome {
         var outcome = BatchOutcome(status: .failed, batchId: nil, pipeline: pipeline.name, input: nil, path: path,
                                    counts: BatchCounts(), error: nil, seconds: 0, reasons: [])
         do {
@@ -71,11 +72,14 @@ public final class BatchRunner {
             try connection.transaction {
                 try ledger.register(.init(batchId: batchId, pipeline: pipeline.name, pipelineVersion: pipeline.definition.version,
                                           pipelineSHA256: pipelineSHA, idempotencyKey: key.text,
-                                          input: .init(path: path, sha256: input.sha256, bytes: input.bytes)))
-                try AuditLog(connection: connection).append(event: "batch_started", batchId: batchId, details: [
+                                          input: .init(path: path, sha256: input.sha256, bytes: input.bytes), replayOf: replayOf))
+                var details: [String: CanonicalJSON] = [
                     "pipeline": .string(pipeline.name), "pipeline_version": .int(pipeline.definition.version),
                     "pipeline_sha256": .string(pipelineSHA), "input_sha256": .string(input.sha256), "input_bytes": .int(input.bytes),
-                ])
+                ]
+                if let replayOf { details["replay_of"] = .string(replayOf.uuidString.lowercased()) }
+                try AuditLog(connection: connection).append(event: replayOf == nil ? "batch_started" : "batch_replayed",
+                                                            batchId: batchId, details: details)
             }
             logger.info("batch started", metadata: ["batch_id": "\(batchId.uuidString.lowercased())", "pipeline": "\(pipeline.name)",
                                                     "input_sha256": "\(input.sha256)", "input_bytes": "\(input.bytes)"])

@@ -16,14 +16,18 @@ public struct BatchLedger {
         public var pipelineSHA256: String
         public var idempotencyKey: String
         public var input: Input
+        /// The failed batch this one re-runs.
+        public var replayOf: UUID?
 
-        public init(batchId: UUID, pipeline: String, pipelineVersion: Int, pipelineSHA256: String, idempotencyKey: String, input: Input) {
+        public init(batchId: UUID, pipeline: String, pipelineVersion: Int, pipelineSHA256: String, idempotencyKey: String, input: Input,
+                    replayOf: UUID? = nil) {
             self.batchId = batchId
             self.pipeline = pipeline
             self.pipelineVersion = pipelineVersion
             self.pipelineSHA256 = pipelineSHA256
             self.idempotencyKey = idempotencyKey
             self.input = input
+            self.replayOf = replayOf
         }
     }
 
@@ -46,6 +50,28 @@ public struct BatchLedger {
         return rows.rowCount == 1 ? rows.string(0, 0).flatMap(UUID.init(uuidString:)) : nil
     }
 
+    /// What a replay needs to know about a recorded batch.
+    public struct Recorded: Sendable {
+        public var batchId: UUID
+        public var state: BatchState
+        public var pipeline: String
+        public var pipelineSHA256: String
+        public var idempotencyKey: String
+        public var inputPath: String
+        public var inputSHA256: String
+    }
+
+    public func recorded(_ batchId: UUID) throws -> Recorded? {
+        let rows = try connection.query("""
+            SELECT b.state, b.pipeline, b.pipeline_sha256, b.idempotency_key, i.path, i.sha256
+            FROM etl.batches b JOIN etl.batch_inputs i ON i.batch_id = b.batch_id AND i.ordinal = 1
+            WHERE b.batch_id = $1::uuid
+            """, [.text(batchId.uuidString)])
+        guard rows.rowCount == 1, let state = rows.string(0, 0).flatMap(BatchState.init(rawValue:)) else { return nil }
+        return Recorded(batchId: batchId, state: state, pipeline: rows.string(0, 1)!, pipelineSHA256: rows.string(0, 2)!,
+                        idempotencyKey: rows.string(0, 3)!, inputPath: rows.string(0, 4)!, inputSHA256: rows.string(0, 5)!)
+    }
+
     /// Batches recorded as running, with their idempotency keys.
     public func runningBatches() throws -> [(batchId: UUID, idempotencyKey: String)] {
         let rows = try connection.query("SELECT batch_id::text, idempotency_key FROM etl.batches WHERE state = 'running'")
@@ -58,10 +84,10 @@ public struct BatchLedger {
     public func register(_ r: Registration) throws {
         try connection.query("""
             INSERT INTO etl.batches (batch_id, pipeline, pipeline_version, pipeline_sha256, idempotency_key, state,
-                                     tool_version, started_at)
-            VALUES ($1::uuid, $2, $3, $4, $5, 'running', $6, clock_timestamp())
+                                     tool_version, started_at, replay_of)
+            VALUES ($1::uuid, $2, $3, $4, $5, 'running', $6, clock_timestamp(), $7::uuid)
             """, [.text(r.batchId.uuidString), .text(r.pipeline), .int(r.pipelineVersion), .text(r.pipelineSHA256),
-                  .text(r.idempotencyKey), .text(ToolVersion.current)])
+                  .text(r.idempotencyKey), .text(ToolVersion.current), r.replayOf.map { .text($0.uuidString) } ?? .null])
         try connection.query("""
             INSERT INTO etl.batch_inputs (batch_id, ordinal, path, sha256, bytes) VALUES ($1::uuid, 1, $2, $3, $4)
             """, [.text(r.batchId.uuidString), .text(r.input.path), .text(r.input.sha256), .int(r.input.bytes)])

@@ -96,13 +96,49 @@ struct OperationsTests {
         #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") == 1)
         #expect(try store.count("SELECT count(*) FROM identity.patient") == 0)   // nothing partial is visible
 
-        let rerun = try CLI.run(arguments, in: store.folder)
-        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let connection = try store.connect()
+        defer { connection.close() }
+        let killed = try connection.query("SELECT batch_id::text FROM etl.batches WHERE state = 'running'").string(0, 0)!
+        let common = ["--pipelines", Repository.pipelines.path, "--database-url", store.url, "--key-uri", store.keyURI]
+
+        // The replay first marks the killed batch interrupted, then loads the same bytes as a linked batch.
+        let replay = try CLI.run(["replay", killed] + common, in: store.folder)
+        #expect(replay.status == 0, "\(replay.stderr)")
         #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'failed' AND error_code = 'interrupted'") == 1)
-        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'loaded'") == 1)
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'loaded' AND replay_of = $1::uuid", [.text(killed)]) == 1)
         #expect(try store.count("SELECT count(*) FROM identity.patient") == rows)
         #expect(try store.count("SELECT count(*) FROM clinical.patient") == rows)
         #expect(try store.count("SELECT count(*) FROM etl.audit_log WHERE event = 'batch_interrupted'") == 1)
+        #expect(try store.count("SELECT count(*) FROM etl.audit_log WHERE event = 'batch_replayed'") == 1)
+
+        // No duplicates ever: the plain run finds the file loaded, and neither batch replays again.
+        #expect(try CLI.run(arguments, in: store.folder).stdout.contains("already_loaded"))
+        #expect(try CLI.run(["replay", killed] + common, in: store.folder).status == ExitStatus.usage.rawValue)
+        let loadedId = try connection.query("SELECT batch_id::text FROM etl.batches WHERE state = 'loaded'").string(0, 0)!
+        #expect(try CLI.run(["replay", loadedId] + common, in: store.folder).status == ExitStatus.usage.rawValue)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == rows)
+    }
+
+    @Test func replayRefusesChangedBytesAndAcceptsTheSameBytesElsewhere() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let file = try store.generated(rows: 10, seed: 51, invalidEvery: 2)
+        let rejected = try store.run(file)
+        #expect(rejected.status == .rejected)
+        let id = rejected.batchId!.uuidString
+        let common = ["--pipelines", Repository.pipelines.path, "--database-url", store.url, "--key-uri", store.keyURI]
+
+        let moved = store.folder.appendingPathComponent("archive.csv").path
+        try FileManager.default.copyItem(atPath: file, toPath: moved)
+        try "tampered\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let changed = try CLI.run(["replay", id] + common, in: store.folder)
+        #expect(changed.status == ExitStatus.dataError.rawValue)
+        #expect(changed.stderr.contains("input_changed"))
+        #expect(try store.count("SELECT count(*) FROM etl.batches") == 1)
+
+        let elsewhere = try CLI.run(["replay", id, "--input", moved] + common, in: store.folder)
+        #expect(elsewhere.status == ExitStatus.dataError.rawValue)   // the same bad bytes are rejected again
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE replay_of = $1::uuid AND state = 'rejected'", [.text(id)]) == 1)
     }
 
     @Test func runAllLoadsTheDropFolderOnceAndKeepsOverlappingRunsOut() throws {
