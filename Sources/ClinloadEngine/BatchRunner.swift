@@ -70,6 +70,7 @@ public final class BatchRunner {
             let batchId = UUID()
             outcome.batchId = batchId
             try connection.transaction {
+                try auditDefinitionChange(pipeline: pipeline, sha256: pipelineSHA, ledger: ledger)
                 try ledger.register(.init(batchId: batchId, pipeline: pipeline.name, pipelineVersion: pipeline.definition.version,
                                           pipelineSHA256: pipelineSHA, idempotencyKey: key.text,
                                           input: .init(path: path, sha256: input.sha256, bytes: input.bytes), replayOf: replayOf))
@@ -116,6 +117,17 @@ public final class BatchRunner {
             logger.error("batch not started", metadata: ["code": "\(failure.code.rawValue)", "error": "\(failure)"])
         }
         return outcome
+    }
+
+    /// Records a configuration change: the pipeline's definition hash differs from
+    /// the one its previous batch ran with.
+    private func auditDefinitionChange(pipeline: LoadedPipeline, sha256: String, ledger: BatchLedger) throws {
+        guard let previous = try ledger.lastDefinitionHash(pipeline: pipeline.name), previous != sha256 else { return }
+        try AuditLog(connection: connection).append(event: "pipeline_definition_changed", details: [
+            "pipeline": .string(pipeline.name), "pipeline_version": .int(pipeline.definition.version),
+            "previous_sha256": .string(previous), "sha256": .string(sha256),
+        ])
+        logger.notice("pipeline definition changed", metadata: ["pipeline": "\(pipeline.name)", "sha256": "\(sha256)"])
     }
 
     /// Marks batches whose process died (`running`, yet nobody holds their lock) as

@@ -50,6 +50,13 @@ public struct BatchLedger {
         return rows.rowCount == 1 ? rows.string(0, 0).flatMap(UUID.init(uuidString:)) : nil
     }
 
+    /// The definition hash the pipeline's most recent batch ran with.
+    public func lastDefinitionHash(pipeline: String) throws -> String? {
+        let rows = try connection.query(
+            "SELECT pipeline_sha256 FROM etl.batches WHERE pipeline = $1 ORDER BY registered_at DESC LIMIT 1", [.text(pipeline)])
+        return rows.rowCount == 1 ? rows.string(0, 0) : nil
+    }
+
     /// What a replay needs to know about a recorded batch.
     public struct Recorded: Sendable {
         public var batchId: UUID

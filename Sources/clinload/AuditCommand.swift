@@ -6,7 +6,7 @@ import Foundation
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Check the hash-chained audit log.", subcommands: [Verify.self])
+        commandName: "audit", abstract: "Check or export the hash-chained audit log.", subcommands: [Verify.self, Export.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -23,6 +23,39 @@ struct AuditCommand: ParsableCommand {
                 case .broken(let seq, let reason):
                     print("audit chain BROKEN at seq \(seq): \(reason.rawValue)")
                     throw ExitCode(ExitStatus.dataError.rawValue)
+                }
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write audit entries as JSON lines (for a SIEM): the hashed entry, its hash and the previous hash.")
+        @Option(help: "Only entries at or after this date or timestamp (e.g. 2026-11-30).") var since: String?
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if let since, !since.allSatisfy({ $0.isNumber || "-:T .Z+".contains($0) }) {
+                throw ValidationError("--since takes a date such as 2026-11-30")
+            }
+        }
+
+        func run() throws {
+            try failing {
+                let connection = try global.environment.connect()
+                defer { connection.close() }
+                var after = 0
+                while true {
+                    let rows = try connection.query("""
+                        SELECT seq, payload, encode(entry_hash, 'hex'), encode(prev_hash, 'hex') FROM etl.audit_log
+                        WHERE seq > $1 AND ($2::text IS NULL OR occurred_at >= $2::timestamptz) ORDER BY seq LIMIT 5000
+                        """, [.int(after), since.map { .text($0) } ?? .null])
+                    if rows.rowCount == 0 { break }
+                    for r in 0..<rows.rowCount {
+                        // The payload is already canonical JSON: embedded as it was hashed.
+                        print("{\"entry\":\(rows.string(r, 1)!),\"entry_hash\":\"\(rows.string(r, 2)!)\",\"prev_hash\":\"\(rows.string(r, 3)!)\"}")
+                        after = rows.int(r, 0)!
+                    }
                 }
             }
         }

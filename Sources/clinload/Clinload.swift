@@ -14,7 +14,7 @@ struct Clinload: ParsableCommand {
             service unavailable, 70 internal error, 73 cannot write output, 75 try again later (lock held), 78 configuration error.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, ReplayCommand.self, BatchesCommand.self, AuditCommand.self, DatabaseCommand.self, GenerateCommand.self,
+        subcommands: [RunCommand.self, ReplayCommand.self, BatchesCommand.self, AuditCommand.self, LineageCommand.self, DatabaseCommand.self, GenerateCommand.self,
                       LintCommand.self])
 
     /// Like ParsableCommand's default, except that clinload's own errors end the

@@ -21,6 +21,11 @@ struct OperationsTests {
         let ok = try CLI.run(["audit", "verify"] + common, in: store.folder)
         #expect(ok.status == 0)
         #expect(ok.stdout.contains("intact: 6 entries"))
+        let export = try CLI.run(["audit", "export"] + common, in: store.folder)
+        let exported = export.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(exported.count == 6)
+        #expect(exported.compactMap { ($0["entry"] as? [String: Any])?["seq"] as? Int } == [1, 2, 3, 4, 5, 6])
+        #expect(try CLI.run(["audit", "export", "--since", "2999-01-01"] + common, in: store.folder).stdout.isEmpty)
 
         // A superuser edits entry 4 behind the trigger's back.
         try connection.execute("""
