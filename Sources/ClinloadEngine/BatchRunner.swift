@@ -24,6 +24,9 @@ public final class BatchRunner {
     public var logger: Logger
     /// Valid records staged per COPY round trip (bounds memory, not throughput).
     public var chunkSize = 4096
+    /// Called after every chunk with (bytes read, file size, records read): for a
+    /// progress bar. Counts only, never data.
+    public var progress: ((_ bytesRead: Int, _ totalBytes: Int, _ records: Int) -> Void)?
     private var cachedBlindIndexKey: KeyRing.DataKey?
     private let random = RandomPool()
 
@@ -42,6 +45,10 @@ public final class BatchRunner {
         var outcome = runUntimed(pipeline: pipeline, file: path, replayOf: replayOf)
         outcome.seconds = Self.seconds(clock.now - started)
         return outcome
+    }
+
+    static func milliseconds(_ d: Duration) -> Int {
+        Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
     }
 
     static func seconds(_ d: Duration) -> Double {
@@ -211,10 +218,13 @@ public final class BatchRunner {
                 }
             }
             try quarantine.flush()
+            progress?(reader.bytesRead, input.bytes, counts.recordsRead)
         }
         let staged = clock.now
         counts.recordsQuarantined += try loader.quarantineDuplicates(batchId: batchId, naturalKey: splitter.naturalKeyName)
 
+        let deduplicated = clock.now
+        counts.stageMilliseconds = ["stage": Self.milliseconds(staged - started), "deduplicate": Self.milliseconds(deduplicated - staged)]
         let audit = AuditLog(connection: connection)
         let ratio = counts.recordsRead == 0 ? 0 : Double(counts.recordsQuarantined) / Double(counts.recordsRead)
         if ratio > pipeline.definition.quality.maxRejectRatio {
@@ -224,12 +234,8 @@ public final class BatchRunner {
             try audit.append(event: "batch_rejected", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
             return .rejected
         }
-        let deduplicated = clock.now
         let merged = try loader.merge(batchId: batchId, dataKeyId: dataKey.id)
-        logger.debug("batch phases", metadata: [
-            "batch_id": "\(batchId.uuidString.lowercased())", "stage_seconds": "\(Self.seconds(staged - started))",
-            "dedupe_seconds": "\(Self.seconds(deduplicated - staged))", "merge_seconds": "\(Self.seconds(clock.now - deduplicated))",
-        ])
+        counts.stageMilliseconds["merge"] = Self.milliseconds(clock.now - deduplicated)
         counts.rowsLoaded = [loader.plan.identityName: merged.identityRows, loader.plan.clinicalName: merged.clinicalRows]
         // Counts must add up: every record read is loaded or quarantined.
         guard merged.identityRows == counts.recordsLoaded, merged.clinicalRows == counts.recordsLoaded else {

@@ -122,13 +122,14 @@ public struct BatchLedger {
         }
         try connection.query("""
             UPDATE etl.batches SET state = $2, records_read = $3, records_quarantined = $4, rows_loaded = $5::jsonb,
-                   error_code = $6, error_stage = $7, error_detail = $8::jsonb, finished_at = clock_timestamp()
+                   error_code = $6, error_stage = $7, error_detail = $8::jsonb, timings = $9::jsonb, finished_at = clock_timestamp()
             WHERE batch_id = $1::uuid
             """, [.text(batchId.uuidString), .text(state.rawValue),
                   counts.map { .int($0.recordsRead) } ?? .null, counts.map { .int($0.recordsQuarantined) } ?? .null,
                   rowsLoaded.map { .text($0) } ?? .null,
                   error.map { .text($0.code.rawValue) } ?? .null, error.map { .text($0.stage.rawValue) } ?? .null,
-                  detail.map { .text($0) } ?? .null])
+                  detail.map { .text($0) } ?? .null,
+                  counts.flatMap { $0.stageMilliseconds.isEmpty ? nil : .text(CanonicalJSON.object($0.stageMilliseconds.mapValues { .int($0) }).text) } ?? .null])
         if let counts {
             try connection.query("UPDATE etl.batch_inputs SET records = $2 WHERE batch_id = $1::uuid AND ordinal = 1",
                                  [.text(batchId.uuidString), .int(counts.recordsRead)])
@@ -142,6 +143,8 @@ public struct BatchCounts: Sendable, Equatable {
     public var recordsQuarantined: Int
     /// Rows written per target table (`identity.patient` → n).
     public var rowsLoaded: [String: Int]
+    /// Milliseconds spent per stage (`stage`, `deduplicate`, `merge`).
+    public var stageMilliseconds: [String: Int] = [:]
 
     public init(recordsRead: Int = 0, recordsQuarantined: Int = 0, rowsLoaded: [String: Int] = [:]) {
         self.recordsRead = recordsRead

@@ -46,6 +46,7 @@ public enum Migrations {
         error_code          text,
         error_stage         text,
         error_detail        jsonb,
+        timings             jsonb,
         registered_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
         started_at          timestamptz,
         finished_at         timestamptz,

@@ -63,15 +63,16 @@ struct BatchesCommand: ParsableCommand {
                            coalesce(error_detail::text, '-'), registered_at::text, coalesce(started_at::text, '-'),
                            coalesce(finished_at::text, '-'),
                            coalesce(extract(epoch FROM finished_at - started_at)::numeric(12,3)::text, '-'),
-                           coalesce(replay_of::text, '-')
-                    FROM etl.batches WHERE batch_id = $1::uuid
+                           coalesce(replay_of::text, '-'), coalesce(timings::text, '-'),
+                           coalesce((SELECT string_agg(r.batch_id::text, ', ') FROM etl.batches r WHERE r.replay_of = b.batch_id), '-')
+                    FROM etl.batches b WHERE batch_id = $1::uuid
                     """, [.text(id)])
                 guard b.rowCount == 1 else {
                     throw CommandFailure(ClinloadError(.usage, stage: .cli, "no batch with this id", attributes: [("batch_id", id.lowercased())]))
                 }
                 let labels = ["batch", "state", "pipeline", "pipeline version", "pipeline sha256", "tool version", "data key",
                               "records read", "records quarantined", "rows loaded", "error code", "error stage", "error detail",
-                              "registered", "started", "finished", "seconds", "replay of"]
+                              "registered", "started", "finished", "seconds", "replay of", "stage milliseconds", "replayed by"]
                 for (i, label) in labels.enumerated() {
                     print("\(label.padding(toLength: 20, withPad: " ", startingAt: 0)) \(b.string(0, i) ?? "-")")
                 }

@@ -70,8 +70,12 @@ struct RunCommand: ParsableCommand {
                 }
             }
             let runner = BatchRunner(connection: connection, keyProvider: try environment.keyProvider(), logger: logger)
+            runner.progress = ProgressBar.forTerminal()
             try runner.recoverInterruptedBatches()
-            outcomes = work.map { runner.run(pipeline: $0.pipeline, file: $0.path) }
+            outcomes = work.map { item in
+                defer { ProgressBar.clear(runner.progress) }
+                return runner.run(pipeline: item.pipeline, file: item.path)
+            }
             chainHead = try AuditLog(connection: connection).head()
         } catch let error as ClinloadError {
             throw CommandFailure(error)

@@ -48,10 +48,18 @@ struct CommandLineTests {
         let common = ["--pipelines", Repository.pipelines.path, "--database-url", store.url, "--key-uri", store.keyURI,
                       "--home", store.folder.path]
 
-        let first = try CLI.run(["run", "synthea_patients", valid, bad] + common, in: store.folder)
+        // A file that fails outright: an unclassified column, whose values are canaries too.
+        var failingLines = try String(contentsOfFile: try store.generated(rows: 10, seed: 13, name: "source.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        failingLines[0] += ",NICKNAME"
+        for i in 1..<failingLines.count { failingLines[i] += ",Canary\(i)Nick" }
+        let failing = try store.write(failingLines.joined(separator: "\n") + "\n", name: "failing.csv")
+
+        let first = try CLI.run(["run", "synthea_patients", valid, bad, failing] + common, in: store.folder)
         #expect(first.status == ExitStatus.dataError.rawValue, "stderr: \(first.stderr)")
         #expect(first.stdout.contains("loaded"))
         #expect(first.stdout.contains("rejected"))
+        #expect(first.stdout.contains("unclassified_field"))
         #expect(first.stdout.contains("audit chain head: seq"))
         // JSON lines on stderr (not a terminal).
         for line in first.stderr.split(separator: "\n") {
@@ -65,7 +73,8 @@ struct CommandLineTests {
 
         // Canaries: every identifier of both files, none printed anywhere.
         var canaries = Set<String>()
-        for file in [valid, bad] {
+        for i in 1..<failingLines.count { canaries.insert("Canary\(i)Nick") }
+        for file in [valid, bad, failing] {
             let rows = FixtureCSV.rows(try String(contentsOfFile: file, encoding: .utf8))
             for column in ["SSN", "FIRST", "LAST", "ADDRESS", "DRIVERS", "PASSPORT", "BIRTHDATE"] {
                 let i = rows[0].firstIndex(of: column)!
@@ -76,6 +85,10 @@ struct CommandLineTests {
         let output = first.stdout + first.stderr + second.stdout + second.stderr
         let leaked = canaries.filter { output.contains($0) }
         #expect(leaked.isEmpty, "leaked \(leaked.count) values")
+        // Nor in any table outside the vault's ciphertexts (batches, audit, quarantine reasons...).
+        let connection = try store.connect()
+        defer { connection.close() }
+        #expect(try PlaintextScan.find(canaries, in: connection).isEmpty)
     }
 
     @Test func exitStatusesFollowTheDocumentedScheme() throws {

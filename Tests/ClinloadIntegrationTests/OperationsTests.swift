@@ -72,6 +72,7 @@ struct OperationsTests {
         #expect(show.stdout.contains(rejected.input!.sha256))
         #expect(show.stdout.contains("rejected"))
         #expect(show.stdout.contains("quarantined"))
+        #expect(show.stdout.contains("stage milliseconds") && show.stdout.contains("\"deduplicate\": "))
         let rows = FixtureCSV.rows(try String(contentsOfFile: bad, encoding: .utf8))
         let ssn = rows[0].firstIndex(of: "SSN")!
         for row in rows.dropFirst() { #expect(!show.stdout.contains(row[ssn])) }
