@@ -109,7 +109,7 @@ public final class BatchRunner {
                 outcome.status = .failed
                 outcome.error = failure
                 try? connection.transaction {
-                    try ledger.finish(batchId: batchId, state: .failed, counts: nil, error: failure)
+                    try ledger.finish(batchId: batchId, event: .fail, counts: nil, error: failure)
                     try AuditLog(connection: connection).append(event: "batch_failed", batchId: batchId, details: [
                         "code": .string(failure.code.rawValue), "stage": .string(failure.stage.rawValue),
                     ])
@@ -152,7 +152,7 @@ public final class BatchRunner {
                 // Re-check under the lock: the owner may have finished in between.
                 guard try ledger.runningBatches().contains(where: { $0.batchId == batchId }) else { return }
                 let error = ClinloadError(.interrupted, stage: .load, "the process running this batch stopped before it finished")
-                try ledger.finish(batchId: batchId, state: .failed, counts: nil, error: error)
+                try ledger.finish(batchId: batchId, event: .fail, counts: nil, error: error)
                 try AuditLog(connection: connection).append(event: "batch_interrupted", batchId: batchId, details: [
                     "code": .string(error.code.rawValue),
                 ])
@@ -228,7 +228,7 @@ public final class BatchRunner {
         let audit = AuditLog(connection: connection)
         let ratio = counts.recordsRead == 0 ? 0 : Double(counts.recordsQuarantined) / Double(counts.recordsRead)
         if ratio > pipeline.definition.quality.maxRejectRatio {
-            try ledger.finish(batchId: batchId, state: .rejected, counts: counts,
+            try ledger.finish(batchId: batchId, event: .reject, counts: counts,
                               error: ClinloadError(.rejectRatioExceeded, stage: .validate,
                                                    attributes: [("max_reject_ratio", "\(pipeline.definition.quality.maxRejectRatio)")]))
             try audit.append(event: "batch_rejected", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
@@ -243,7 +243,7 @@ public final class BatchRunner {
                                 attributes: [("identity_rows", "\(merged.identityRows)"), ("clinical_rows", "\(merged.clinicalRows)"),
                                              ("expected", "\(counts.recordsLoaded)")])
         }
-        try ledger.finish(batchId: batchId, state: .loaded, counts: counts)
+        try ledger.finish(batchId: batchId, event: .complete, counts: counts)
         try audit.append(event: "batch_completed", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
         return .loaded
     }

@@ -105,9 +105,14 @@ public struct BatchLedger {
                              [.text(batchId.uuidString), .text(keyId.uuidString)])
     }
 
-    /// Records the end of a batch: its state, counts and (for failures) the error
-    /// code and stage — never an error message from a library.
-    public func finish(batchId: UUID, state: BatchState, counts: BatchCounts?, error: ClinloadError? = nil) throws {
+    /// Records the end of a running batch — the state the lifecycle gives for
+    /// `event` — with its counts and (for failures) the error code and stage, never
+    /// an error message from a library. Only a running batch can end, once: the
+    /// UPDATE matches `state = 'running'` and anything else is refused.
+    public func finish(batchId: UUID, event: BatchState.Event, counts: BatchCounts?, error: ClinloadError? = nil) throws {
+        guard let state = BatchState.running.after(event), state.isTerminal else {
+            throw ClinloadError(.internalError, stage: .commit, "a batch can only end from running")
+        }
         var rowsLoaded: String?
         if let counts {
             rowsLoaded = CanonicalJSON.object(counts.rowsLoaded.mapValues { .int($0) }).text
@@ -120,16 +125,20 @@ public struct BatchLedger {
             for (k, v) in e.attributes { members[k] = .string(v) }
             return CanonicalJSON.object(members).text
         }
-        try connection.query("""
+        let updated = try connection.query("""
             UPDATE etl.batches SET state = $2, records_read = $3, records_quarantined = $4, rows_loaded = $5::jsonb,
                    error_code = $6, error_stage = $7, error_detail = $8::jsonb, timings = $9::jsonb, finished_at = clock_timestamp()
-            WHERE batch_id = $1::uuid
+            WHERE batch_id = $1::uuid AND state = 'running'
             """, [.text(batchId.uuidString), .text(state.rawValue),
                   counts.map { .int($0.recordsRead) } ?? .null, counts.map { .int($0.recordsQuarantined) } ?? .null,
                   rowsLoaded.map { .text($0) } ?? .null,
                   error.map { .text($0.code.rawValue) } ?? .null, error.map { .text($0.stage.rawValue) } ?? .null,
                   detail.map { .text($0) } ?? .null,
                   counts.flatMap { $0.stageMilliseconds.isEmpty ? nil : .text(CanonicalJSON.object($0.stageMilliseconds.mapValues { .int($0) }).text) } ?? .null])
+        guard updated.affectedRows == 1 else {
+            throw ClinloadError(.internalError, stage: .commit, "the batch is not running (it has already ended)",
+                                attributes: [("batch_id", batchId.uuidString.lowercased())])
+        }
         if let counts {
             try connection.query("UPDATE etl.batch_inputs SET records = $2 WHERE batch_id = $1::uuid AND ordinal = 1",
                                  [.text(batchId.uuidString), .int(counts.recordsRead)])

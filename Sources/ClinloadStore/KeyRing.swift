@@ -41,10 +41,18 @@ public struct KeyRing {
         if let existing = try loadBlindIndexKey() { return existing }
         let id = UUID()
         let generated = try generate(id: id, purpose: .blindIndex)
-        try connection.query("""
-            INSERT INTO etl.data_keys (key_id, purpose, kek_id, wrapped) VALUES ($1::uuid, 'blind_index', $2, $3)
-            ON CONFLICT (purpose) WHERE purpose = 'blind_index' DO NOTHING
-            """, [.text(id.uuidString), .text(generated.wrapped.keyEncryptionKeyId), .bytes(generated.wrapped.blob)])
+        try connection.transaction {
+            let inserted = try connection.query("""
+                INSERT INTO etl.data_keys (key_id, purpose, kek_id, wrapped) VALUES ($1::uuid, 'blind_index', $2, $3)
+                ON CONFLICT (purpose) WHERE purpose = 'blind_index' DO NOTHING
+                """, [.text(id.uuidString), .text(generated.wrapped.keyEncryptionKeyId), .bytes(generated.wrapped.blob)])
+            if inserted.affectedRows == 1 {
+                try AuditLog(connection: connection).append(event: "key_generated", details: [
+                    "key_id": .string(id.uuidString.lowercased()), "purpose": "blind_index",
+                    "kek_id": .string(generated.wrapped.keyEncryptionKeyId),
+                ])
+            }
+        }
         guard let key = try loadBlindIndexKey() else {
             throw ClinloadError(.keyUnavailable, stage: .keys, "the blind-index key could not be stored")
         }

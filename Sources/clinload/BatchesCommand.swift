@@ -59,7 +59,7 @@ struct BatchesCommand: ParsableCommand {
                 let b = try connection.query("""
                     SELECT batch_id::text, state, pipeline, pipeline_version, pipeline_sha256, tool_version,
                            coalesce(data_key_id::text, '-'), coalesce(records_read::text, '-'), coalesce(records_quarantined::text, '-'),
-                           coalesce(rows_loaded::text, '-'), coalesce(error_code, '-'), coalesce(error_stage, '-'),
+                           coalesce((records_read - records_quarantined)::text, '-'), coalesce(rows_loaded::text, '-'), coalesce(error_code, '-'), coalesce(error_stage, '-'),
                            coalesce(error_detail::text, '-'), registered_at::text, coalesce(started_at::text, '-'),
                            coalesce(finished_at::text, '-'),
                            coalesce(extract(epoch FROM finished_at - started_at)::numeric(12,3)::text, '-'),
@@ -71,7 +71,7 @@ struct BatchesCommand: ParsableCommand {
                     throw CommandFailure(ClinloadError(.usage, stage: .cli, "no batch with this id", attributes: [("batch_id", id.lowercased())]))
                 }
                 let labels = ["batch", "state", "pipeline", "pipeline version", "pipeline sha256", "tool version", "data key",
-                              "records read", "records quarantined", "rows loaded", "error code", "error stage", "error detail",
+                              "records read", "records quarantined", "records valid", "rows loaded", "error code", "error stage", "error detail",
                               "registered", "started", "finished", "seconds", "replay of", "stage milliseconds", "replayed by"]
                 for (i, label) in labels.enumerated() {
                     print("\(label.padding(toLength: 20, withPad: " ", startingAt: 0)) \(b.string(0, i) ?? "-")")

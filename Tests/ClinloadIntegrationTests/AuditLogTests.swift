@@ -17,8 +17,9 @@ struct AuditLogTests {
         let connection = try store.connect()
         defer { connection.close() }
         let rows = try connection.query("SELECT seq, payload, prev_hash, entry_hash, event FROM etl.audit_log ORDER BY seq")
-        #expect(rows.rowCount == 4)
-        #expect((0..<rows.rowCount).map { rows.string($0, 4)! } == ["batch_started", "batch_completed", "batch_started", "batch_completed"])
+        #expect(rows.rowCount == 5)
+        #expect((0..<rows.rowCount).map { rows.string($0, 4)! }
+                == ["batch_started", "key_generated", "batch_completed", "batch_started", "batch_completed"])
         var previous = AuditLog.genesisHash
         for r in 0..<rows.rowCount {
             #expect(rows.bytes(r, 2) == previous)
@@ -32,7 +33,7 @@ struct AuditLogTests {
             let error = #expect(throws: PostgresError.self) { try connection.execute(statement) }
             #expect(error?.sqlstate == "42501")
         }
-        #expect(try store.count("SELECT count(*) FROM etl.audit_log") == 4)
+        #expect(try store.count("SELECT count(*) FROM etl.audit_log") == 5)
     }
 
     @Test func aChangedPipelineDefinitionIsAudited() throws {

@@ -16,27 +16,27 @@ struct OperationsTests {
             Issue.record("a fresh chain must verify")
             return
         }
-        #expect(entries == 6)
+        #expect(entries == 7)   // start and completion of three batches, and the blind-index key's creation
         let common = ["--database-url", store.url, "--key-uri", store.keyURI]
         let ok = try CLI.run(["audit", "verify"] + common, in: store.folder)
         #expect(ok.status == 0)
-        #expect(ok.stdout.contains("intact: 6 entries"))
+        #expect(ok.stdout.contains("intact: 7 entries"))
         let export = try CLI.run(["audit", "export"] + common, in: store.folder)
         let exported = export.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(exported.count == 6)
-        #expect(exported.compactMap { ($0["entry"] as? [String: Any])?["seq"] as? Int } == [1, 2, 3, 4, 5, 6])
+        #expect(exported.count == 7)
+        #expect(exported.compactMap { ($0["entry"] as? [String: Any])?["seq"] as? Int } == [1, 2, 3, 4, 5, 6, 7])
         #expect(try CLI.run(["audit", "export", "--since", "2999-01-01"] + common, in: store.folder).stdout.isEmpty)
 
-        // A superuser edits entry 4 behind the trigger's back.
+        // A superuser edits entry 5 (a batch completion) behind the trigger's back.
         try connection.execute("""
             ALTER TABLE etl.audit_log DISABLE TRIGGER audit_log_append_only;
-            UPDATE etl.audit_log SET payload = replace(payload, '"records_read":10', '"records_read":11') WHERE seq = 4;
+            UPDATE etl.audit_log SET payload = replace(payload, '"records_read":10', '"records_read":11') WHERE seq = 5;
             ALTER TABLE etl.audit_log ENABLE TRIGGER audit_log_append_only;
             """)
-        #expect(try AuditVerifier(connection: connection).verify() == .broken(seq: 4, reason: .hashMismatch))
+        #expect(try AuditVerifier(connection: connection).verify() == .broken(seq: 5, reason: .hashMismatch))
         let broken = try CLI.run(["audit", "verify"] + common, in: store.folder)
         #expect(broken.status == ExitStatus.dataError.rawValue)
-        #expect(broken.stdout.contains("BROKEN at seq 4: hash_mismatch"))
+        #expect(broken.stdout.contains("BROKEN at seq 5: hash_mismatch"))
 
         // Or deletes entry 2 outright.
         try connection.execute("""
