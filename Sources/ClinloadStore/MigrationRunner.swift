@@ -25,6 +25,9 @@ public struct MigrationRunner {
     /// Applies pending migrations in order; returns the ones applied.
     @discardableResult
     public func applyPending() throws -> [Migration] {
+        // Read-only when everything is applied: clinload may run as the loader
+        // role, which has no right to create schemas or tables.
+        if try isUpToDate() { return [] }
         try ensureLedger()
         try connection.query("SELECT pg_advisory_lock($1)", [.int(Self.lockKey)])
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [.int(Self.lockKey)]) }
@@ -49,6 +52,15 @@ public struct MigrationRunner {
             done.append(migration)
         }
         return done
+    }
+
+    private func isUpToDate() throws -> Bool {
+        let exists = try connection.query("SELECT to_regclass('etl.schema_migrations') IS NOT NULL").string(0, 0) == "t"
+        guard exists else { return false }
+        let applied = try appliedVersions()
+        return Migrations.all.allSatisfy { migration in
+            applied[migration.version]?.checksum == SHA256Digest.hash(migration.sql).hexString
+        }
     }
 
     private func ensureLedger() throws {

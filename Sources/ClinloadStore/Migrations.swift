@@ -13,6 +13,7 @@ public enum Migrations {
     public static let all: [Migration] = [
         Migration(version: 1, name: "etl ledger, key store, audit log", sql: etlV1),
         Migration(version: 2, name: "patient vault and clinical patient", sql: patientV1),
+        Migration(version: 3, name: "least-privilege roles: loader, analyst, auditor", sql: rolesV1),
     ]
 
     static let etlV1 = """
@@ -162,5 +163,45 @@ public enum Migrations {
         healthcare_expenses numeric,
         healthcare_coverage numeric
     );
+    """
+
+    /// Group roles (NOLOGIN): a DBA grants them to login roles. Roles belong to the
+    /// whole cluster, so creation tolerates a concurrent or earlier creator.
+    static let rolesV1 = """
+    DO $$
+    DECLARE
+        name text;
+    BEGIN
+        FOREACH name IN ARRAY ARRAY['clinload_loader', 'clinload_analyst', 'clinload_auditor'] LOOP
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = name) THEN
+                BEGIN
+                    EXECUTE format('CREATE ROLE %I NOLOGIN', name);
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                    NULL;
+                END;
+            END IF;
+        END LOOP;
+    END
+    $$;
+
+    REVOKE ALL ON ALL TABLES IN SCHEMA etl, identity, clinical FROM PUBLIC;
+
+    -- The loader writes batches, keys, quarantine, vault and clinical rows; it may
+    -- only append to the audit log (and read its head to chain the next entry).
+    GRANT USAGE ON SCHEMA etl, identity, clinical TO clinload_loader;
+    GRANT SELECT ON etl.schema_migrations TO clinload_loader;
+    GRANT SELECT, INSERT, UPDATE ON etl.batches, etl.batch_inputs, etl.data_keys TO clinload_loader;
+    GRANT SELECT, INSERT ON etl.quarantine TO clinload_loader;
+    GRANT SELECT, INSERT ON etl.audit_log TO clinload_loader;
+    GRANT SELECT, INSERT, UPDATE ON identity.patient, clinical.patient TO clinload_loader;
+
+    -- Analysts read clinical tables, and nothing in identity or etl (no keys, no
+    -- quarantined records).
+    GRANT USAGE ON SCHEMA clinical TO clinload_analyst;
+    GRANT SELECT ON clinical.patient TO clinload_analyst;
+
+    -- Auditors read the audit trail and what ran.
+    GRANT USAGE ON SCHEMA etl TO clinload_auditor;
+    GRANT SELECT ON etl.audit_log, etl.batches, etl.batch_inputs TO clinload_auditor;
     """
 }

@@ -1,0 +1,82 @@
+import ClinloadCore
+import ClinloadEngine
+import ClinloadPostgres
+import Foundation
+import Logging
+import Testing
+
+@Suite("Least-privilege roles")
+struct RoleTests {
+    /// A login role in the given group, and a URL to the test database as it.
+    private func login(_ group: String, store: TestStore) throws -> String {
+        let name = "t_\(group.dropFirst("clinload_".count))_\(UUID().uuidString.prefix(8).lowercased())"
+        let admin = try store.connect()
+        defer { admin.close() }
+        try admin.execute("CREATE ROLE \(name) LOGIN IN ROLE \(group)")
+        return store.url.replacingOccurrences(of: "user=postgres", with: "user=\(name)")
+    }
+
+    private func sqlstate(_ url: String, _ sql: String) throws -> String? {
+        let connection = try PostgresConnection(url: url)
+        defer { connection.close() }
+        do {
+            try connection.execute(sql)
+            return nil
+        } catch let error as PostgresError {
+            return error.sqlstate
+        }
+    }
+
+    @Test func theLoaderLoadsButCanOnlyAppendToTheAuditLog() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let loaderURL = try login("clinload_loader", store: store)
+        // clinload runs as the loader against an existing, migrated database.
+        let connection = try RunEnvironment(home: store.folder, databaseURL: loaderURL, keyURI: store.keyURI).connect()
+        defer { connection.close() }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let runner = BatchRunner(connection: connection, keyProvider: try store.keyProvider(), logger: logger)
+        let outcome = runner.run(pipeline: try store.pipeline(), file: try store.generated(rows: 40, invalidEvery: 25))
+        #expect(outcome.status == .loaded, "\(String(describing: outcome.error))")
+        #expect(outcome.counts.recordsQuarantined == 1)
+
+        for statement in ["UPDATE etl.audit_log SET event = 'x'", "DELETE FROM etl.audit_log", "TRUNCATE etl.audit_log",
+                          "DELETE FROM etl.batches", "CREATE TABLE etl.sneaky (x int)"] {
+            #expect(try sqlstate(loaderURL, statement) == PostgresError.SQLState.insufficientPrivilege, "\(statement)")
+        }
+        // Refused by privileges, not only by the append-only trigger.
+        let check = try PostgresConnection(url: loaderURL)
+        defer { check.close() }
+        let privileges = try check.query("""
+            SELECT has_table_privilege('etl.audit_log', 'INSERT'), has_table_privilege('etl.audit_log', 'UPDATE'),
+                   has_table_privilege('etl.audit_log', 'DELETE'), has_table_privilege('etl.audit_log', 'TRUNCATE')
+            """)
+        #expect((0..<4).map { privileges.string(0, $0) } == ["t", "f", "f", "f"])
+    }
+
+    @Test func analystsReadClinicalTablesOnly() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        #expect(try store.run(try store.generated(rows: 10)).status == .loaded)
+        let analyst = try login("clinload_analyst", store: store)
+        #expect(try sqlstate(analyst, "SELECT count(*) FROM clinical.patient") == nil)
+        for statement in ["SELECT * FROM identity.patient", "SELECT * FROM etl.data_keys", "SELECT payload FROM etl.quarantine",
+                          "SELECT * FROM etl.audit_log", "INSERT INTO clinical.patient (surrogate_id, batch_id, source_ordinal) VALUES (gen_random_uuid(), gen_random_uuid(), 1)"] {
+            #expect(try sqlstate(analyst, statement) == PostgresError.SQLState.insufficientPrivilege, "\(statement)")
+        }
+    }
+
+    @Test func auditorsReadTheTrailAndNothingElse() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        #expect(try store.run(try store.generated(rows: 10)).status == .loaded)
+        let auditor = try login("clinload_auditor", store: store)
+        #expect(try sqlstate(auditor, "SELECT count(*) FROM etl.audit_log") == nil)
+        #expect(try sqlstate(auditor, "SELECT count(*) FROM etl.batches") == nil)
+        for statement in ["SELECT * FROM identity.patient", "SELECT * FROM clinical.patient", "SELECT * FROM etl.data_keys",
+                          "INSERT INTO etl.audit_log (seq, occurred_at, event, actor, payload, prev_hash, entry_hash) VALUES (99, now(), 'x', 'x', '{}', '', '')"] {
+            #expect(try sqlstate(auditor, statement) == PostgresError.SQLState.insufficientPrivilege, "\(statement)")
+        }
+    }
+}
