@@ -76,7 +76,7 @@ struct CommandLineTests {
         for i in 1..<failingLines.count { canaries.insert("Canary\(i)Nick") }
         for file in [valid, bad, failing] {
             let rows = FixtureCSV.rows(try String(contentsOfFile: file, encoding: .utf8))
-            for column in ["SSN", "FIRST", "LAST", "ADDRESS", "DRIVERS", "PASSPORT", "BIRTHDATE"] {
+            for column in ["Id", "SSN", "FIRST", "LAST", "ADDRESS", "DRIVERS", "PASSPORT", "BIRTHDATE"] {
                 let i = rows[0].firstIndex(of: column)!
                 for row in rows.dropFirst() where row[i].count > 4 { canaries.insert(row[i]) }
             }
