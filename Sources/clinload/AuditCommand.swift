@@ -31,14 +31,8 @@ struct AuditCommand: ParsableCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write audit entries as JSON lines (for a SIEM): the hashed entry, its hash and the previous hash.")
-        @Option(help: "Only entries at or after this date or timestamp (e.g. 2026-11-30).") var since: String?
+        @OptionGroup var since: SinceOption
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if let since, !since.allSatisfy({ $0.isNumber || "-:T .Z+".contains($0) }) {
-                throw ValidationError("--since takes a date such as 2026-11-30")
-            }
-        }
 
         func run() throws {
             try failing {
@@ -49,7 +43,7 @@ struct AuditCommand: ParsableCommand {
                     let rows = try connection.query("""
                         SELECT seq, payload, encode(entry_hash, 'hex'), encode(prev_hash, 'hex') FROM etl.audit_log
                         WHERE seq > $1 AND ($2::text IS NULL OR occurred_at >= $2::timestamptz) ORDER BY seq LIMIT 5000
-                        """, [.int(after), since.map { .text($0) } ?? .null])
+                        """, [.int(after), since.since.map { .text($0) } ?? .null])
                     if rows.rowCount == 0 { break }
                     for r in 0..<rows.rowCount {
                         // The payload is already canonical JSON: embedded as it was hashed.

@@ -12,16 +12,13 @@ struct BatchesCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List batches, newest first.")
         @Option(help: "Only batches in this state (running, loaded, rejected, failed).") var state: String?
-        @Option(help: "Only batches registered at or after this date or timestamp (e.g. 2026-11-30).") var since: String?
+        @OptionGroup var since: SinceOption
         @Option(help: "At most this many.") var limit = 50
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
             if let state, BatchState(rawValue: state) == nil {
                 throw ValidationError("--state must be one of \(BatchState.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            if let since, !since.allSatisfy({ $0.isNumber || "-:T .Z+".contains($0) }) {
-                throw ValidationError("--since takes a date such as 2026-11-30")
             }
         }
 
@@ -35,7 +32,7 @@ struct BatchesCommand: ParsableCommand {
                     FROM etl.batches
                     WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR registered_at >= $2::timestamptz)
                     ORDER BY registered_at DESC LIMIT $3
-                    """, [state.map { .text($0) } ?? .null, since.map { .text($0) } ?? .null, .int(limit)])
+                    """, [state.map { .text($0) } ?? .null, since.since.map { .text($0) } ?? .null, .int(limit)])
                 var table = [["BATCH", "STATE", "PIPELINE", "REGISTERED (UTC)", "READ", "QUARANTINED", "ERROR"]]
                 for r in 0..<rows.rowCount { table.append((0..<7).map { rows.string(r, $0) ?? "" }) }
                 print(TextTable.render(table))

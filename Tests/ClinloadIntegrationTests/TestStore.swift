@@ -112,6 +112,18 @@ struct TestStore {
 
 /// A minimal RFC 4180 splitter for test fixtures (independent of the reader under test).
 enum FixtureCSV {
+    /// The non-empty values of `columns` in a CSV file, longer than `minimumLength`:
+    /// the canaries that must never appear outside the vault.
+    static func values(of columns: [String], inFile path: String, longerThan minimumLength: Int = 0) throws -> Set<String> {
+        let rows = rows(try String(contentsOfFile: path, encoding: .utf8))
+        var values = Set<String>()
+        for column in columns {
+            guard let i = rows[0].firstIndex(of: column) else { continue }
+            for row in rows.dropFirst() where i < row.count && row[i].count > minimumLength { values.insert(row[i]) }
+        }
+        return values
+    }
+
     static func rows(_ text: String) -> [[String]] {
         var rows: [[String]] = []
         var field = ""
