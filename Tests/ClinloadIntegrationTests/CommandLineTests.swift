@@ -54,12 +54,15 @@ struct CommandLineTests {
         failingLines[0] += ",NICKNAME"
         for i in 1..<failingLines.count { failingLines[i] += ",Canary\(i)Nick" }
         let failing = try store.write(failingLines.joined(separator: "\n") + "\n", name: "failing.csv")
+        // And a file without its header line: its first record must not be taken for column names in any message.
+        let headerless = try store.write(failingLines.dropFirst().joined(separator: "\n") + "\n", name: "headerless.csv")
 
-        let first = try CLI.run(["run", "synthea_patients", valid, bad, failing] + common, in: store.folder)
+        let first = try CLI.run(["run", "synthea_patients", valid, bad, failing, headerless] + common, in: store.folder)
         #expect(first.status == ExitStatus.dataError.rawValue, "stderr: \(first.stderr)")
         #expect(first.stdout.contains("loaded"))
         #expect(first.stdout.contains("rejected"))
         #expect(first.stdout.contains("unclassified_field"))
+        #expect(first.stdout.contains("matching_names=0"))
         #expect(first.stdout.contains("audit chain head: seq"))
         // JSON lines on stderr (not a terminal).
         for line in first.stderr.split(separator: "\n") {

@@ -88,10 +88,23 @@ struct DefinitionAndValidationTests {
             try RecordValidator.checkHeader(["SSN", "Id"], schema: schema, classified: ["Id", "SSN"], file: "f.csv")
         }
         #expect(order?.code == .headerMismatch)
+        let three = TableSchema(fields: ["Id", "SSN", "FIRST"].map { .init(name: $0, type: .string) })
         let missing = #expect(throws: ClinloadError.self) {
-            try RecordValidator.checkHeader(["Id"], schema: schema, classified: ["Id", "SSN"], file: "f.csv")
+            try RecordValidator.checkHeader(["Id", "FIRST"], schema: three, classified: ["Id", "SSN", "FIRST"], file: "f.csv")
         }
         #expect(missing?.location.field == "SSN")
+    }
+
+    @Test func aFileWithoutHeaderNeverQuotesItsFirstRecord() throws {
+        let schema = TableSchema(fields: ["Id", "SSN", "FIRST"].map { .init(name: $0, type: .string) })
+        let firstRecord = ["3edac2e3-d223-6fae-d515-daf96ef6bc76", "999-17-5017", "Maynard46"]
+        let error = #expect(throws: ClinloadError.self) {
+            try RecordValidator.checkHeader(firstRecord, schema: schema, classified: ["Id", "SSN", "FIRST"], file: "f.csv")
+        }
+        #expect(error?.code == .headerMismatch)
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains("matching_names=0"))
+        for value in firstRecord { #expect(!text.contains(value)) }
     }
 
     private func violation(_ field: TableSchema.Field, _ value: String) throws -> String? {
