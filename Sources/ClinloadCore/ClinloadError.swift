@@ -90,6 +90,7 @@ extension ClinloadError {
         public static let keyUriInvalid = Code("key_uri_invalid", exit: .configuration)
         public static let targetMismatch = Code("target_mismatch", exit: .configuration)
         public static let databaseSetup = Code("database_setup", exit: .configuration)
+        public static let plaintextRefused = Code("plaintext_refused", exit: .configuration)
         public static let usage = Code("usage", exit: .usage)
         // data
         public static let unclassifiedField = Code("unclassified_field", exit: .dataError)

@@ -18,15 +18,35 @@ public struct EmbeddedPostgres: Sendable {
     public let binaries: ServerBinaries
     /// Durable by default; tests turn fsync off for speed.
     public var durable: Bool
+    /// Also listen on 127.0.0.1 with TLS (off by default: the socket is enough on
+    /// one machine). Used to test `sslmode=verify-full` end to end.
+    public var network: Network?
     public static let databaseName = "clinload"
     public static let superuser = "postgres"
-    static let port = "5432"
+    static let socketPort = "5432"
 
-    public init(home: URL, binaries: ServerBinaries? = nil, durable: Bool = true) throws {
+    /// TCP on loopback, TLS 1.2 or newer only, with this certificate and key (PEM).
+    public struct Network: Sendable {
+        public var port: Int
+        public var certificateFile: String
+        public var keyFile: String
+
+        public init(port: Int, certificateFile: String, keyFile: String) {
+            self.port = port
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
+    }
+
+    public init(home: URL, binaries: ServerBinaries? = nil, durable: Bool = true, network: Network? = nil) throws {
         self.home = home.standardizedFileURL
         self.binaries = try binaries ?? ServerBinaries.locate()
         self.durable = durable
+        self.network = network
     }
+
+    /// The port number (it also names the Unix socket file).
+    var port: String { network.map { String($0.port) } ?? Self.socketPort }
 
     public var root: URL { home.appendingPathComponent("postgres") }
     public var dataDirectory: URL { root.appendingPathComponent("data") }
@@ -86,7 +106,7 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     public func connectionParameters(database: String) -> [(String, String)] {
-        [("host", socketDirectory.path), ("port", Self.port), ("dbname", database), ("user", Self.superuser)]
+        [("host", socketDirectory.path), ("port", port), ("dbname", database), ("user", Self.superuser)]
     }
 
     /// Where the data lives, for summaries ("postgresql:///clinload?host=...").
@@ -109,7 +129,7 @@ public struct EmbeddedPostgres: Sendable {
             throw ClinloadError(.databaseSetup, stage: .database, "cannot create the state folder", attributes: [("path", home.path)])
         }
         // A Unix socket path must fit in sun_path (107 bytes).
-        if socketDirectory.path.utf8.count + "/.s.PGSQL.5432".utf8.count > 107 {
+        if socketDirectory.path.utf8.count + "/.s.PGSQL.\(port)".utf8.count > 107 {
             throw ClinloadError(.databaseSetup, stage: .database,
                                 "the state folder path is too long for a Unix socket; set CLINLOAD_HOME to a shorter path",
                                 attributes: [("path", home.path)])
@@ -149,7 +169,7 @@ public struct EmbeddedPostgres: Sendable {
         listen_addresses = ''
         unix_socket_directories = '\(socketDirectory.path)'
         unix_socket_permissions = 0700
-        port = \(Self.port)
+        port = \(port)
         # Statement errors go to clinload (which keeps only SQLSTATEs); the server log
         # must not repeat them, because messages and DETAIL lines quote row values.
         log_min_messages = fatal
@@ -166,6 +186,21 @@ public struct EmbeddedPostgres: Sendable {
 
         """
         if !durable { settings += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n" }
+        if let network {
+            // The server reads its key as the server user and refuses a key others can read.
+            let certificate = dataDirectory.appendingPathComponent("server.crt").path
+            let key = dataDirectory.appendingPathComponent("server.key").path
+            try installServerFile(network.certificateFile, at: certificate, mode: 0o644)
+            try installServerFile(network.keyFile, at: key, mode: 0o600)
+            settings += """
+            listen_addresses = '127.0.0.1'
+            ssl = on
+            ssl_cert_file = '\(certificate)'
+            ssl_key_file = '\(key)'
+            ssl_min_protocol_version = 'TLSv1.2'
+
+            """
+        }
         let conf = dataDirectory.appendingPathComponent("postgresql.conf")
         guard let handle = try? FileHandle(forWritingTo: conf) else {
             throw ClinloadError(.databaseSetup, stage: .database, "cannot configure the new cluster", attributes: [("path", conf.path)])
@@ -173,6 +208,20 @@ public struct EmbeddedPostgres: Sendable {
         handle.seekToEndOfFile()
         handle.write(Data(settings.utf8))
         try? handle.close()
+    }
+
+    private func installServerFile(_ source: String, at destination: String, mode: Int) throws {
+        let fm = FileManager.default
+        do {
+            try? fm.removeItem(atPath: destination)
+            try fm.copyItem(atPath: source, toPath: destination)
+            try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: destination)
+            if let user = serverUser, let account = getpwnam(user) {
+                guard chown(destination, account.pointee.pw_uid, account.pointee.pw_gid) == 0 else { throw CocoaError(.fileWriteNoPermission) }
+            }
+        } catch {
+            throw ClinloadError(.databaseSetup, stage: .database, "cannot install the server's TLS files", attributes: [("path", destination)])
+        }
     }
 
     private func ensureDatabase() throws {

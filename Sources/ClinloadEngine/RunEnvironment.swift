@@ -47,6 +47,10 @@ public struct RunEnvironment: Sendable {
         do {
             if let databaseURL {
                 connection = try PostgresConnection(url: databaseURL)
+                let allowed = ProcessInfo.processInfo.environment["CLINLOAD_ALLOW_PLAINTEXT"] == "1"
+                if try TransportPolicy.check(host: connection.host, tls: connection.usesTLS, allowPlaintext: allowed) {
+                    FileHandle.standardError.write(Data("WARNING: the connection to \(connection.host) is NOT encrypted (CLINLOAD_ALLOW_PLAINTEXT=1)\n".utf8))
+                }
             } else {
                 let server = try EmbeddedPostgres(home: home, durable: durableEmbedded)
                 try server.start()

@@ -41,6 +41,12 @@ public final class PostgresConnection {
 
     deinit { close() }
 
+    /// The server host as libpq resolved it (a socket folder starts with "/").
+    public var host: String { handle.flatMap { PQhost($0) }.map { String(cString: $0) } ?? "" }
+
+    /// Whether this connection is encrypted with TLS.
+    public var usesTLS: Bool { handle.map { PQsslInUse($0) == 1 } ?? false }
+
     public func close() {
         if let handle { PQfinish(handle) }
         handle = nil
