@@ -113,6 +113,8 @@ extension ClinloadError {
         public static let lockHeld = Code("lock_held", exit: .temporaryFailure)
         /// A batch whose process stopped mid-way (found on a later run).
         public static let interrupted = Code("interrupted", exit: .temporaryFailure)
+        /// A batch stopped on request (SIGTERM / SIGINT): rolled back, can be replayed.
+        public static let cancelled = Code("cancelled", exit: .temporaryFailure)
         // output
         public static let outputUnwritable = Code("output_unwritable", exit: .cannotCreate)
         // internal

@@ -27,6 +27,9 @@ public final class BatchRunner {
     /// Called after every chunk with (bytes read, file size, records read): for a
     /// progress bar. Counts only, never data.
     public var progress: ((_ bytesRead: Int, _ totalBytes: Int, _ records: Int) -> Void)?
+    /// Set by a signal handler: the running batch rolls back at its next chunk (or
+    /// as soon as its cancelled statement returns) and is recorded as cancelled.
+    public var cancellation: CancellationFlag?
     private var cachedBlindIndexKey: KeyRing.DataKey?
     private let random = RandomPool()
 
@@ -105,7 +108,7 @@ public final class BatchRunner {
                     "records_quarantined": "\(counts.recordsQuarantined)",
                 ])
             } catch {
-                let failure = Self.clinloadError(error)
+                let failure = cancellation?.isCancelled == true ? Self.cancelled : Self.clinloadError(error)
                 outcome.status = .failed
                 outcome.error = failure
                 try? connection.transaction {
@@ -219,6 +222,7 @@ public final class BatchRunner {
             }
             try quarantine.flush()
             progress?(reader.bytesRead, input.bytes, counts.recordsRead)
+            try stopIfCancelled()
         }
         let staged = clock.now
         counts.recordsQuarantined += try loader.quarantineDuplicates(batchId: batchId, naturalKey: splitter.naturalKeyName)
@@ -304,6 +308,12 @@ public final class BatchRunner {
         let key = try keyRing.blindIndexKey()
         cachedBlindIndexKey = key
         return key
+    }
+
+    static let cancelled = ClinloadError(.cancelled, stage: .load, "stopped on request (SIGTERM or SIGINT); nothing was committed")
+
+    private func stopIfCancelled() throws {
+        if cancellation?.isCancelled == true { throw Self.cancelled }
     }
 
     static func clinloadError(_ error: Error) -> ClinloadError {

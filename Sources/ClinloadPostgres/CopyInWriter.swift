@@ -27,7 +27,11 @@ public final class CopyInWriter {
         let rc = buffer.withUnsafeBytes { raw in
             PQputCopyData(conn, raw.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(raw.count))
         }
-        guard rc == 1 else { throw PostgresError(kind: .copy, connectionMessage: "PQputCopyData failed") }
+        guard rc == 1 else {
+            // A dead connection (server gone) is "unavailable", not a bug.
+            let lost = PQstatus(conn) != CONNECTION_OK
+            throw PostgresError(kind: lost ? .connection : .copy, connectionMessage: lost ? "connection lost" : "PQputCopyData failed")
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 }

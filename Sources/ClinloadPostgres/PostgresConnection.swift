@@ -44,6 +44,9 @@ public final class PostgresConnection {
     /// The server host as libpq resolved it (a socket folder starts with "/").
     public var host: String { handle.flatMap { PQhost($0) }.map { String(cString: $0) } ?? "" }
 
+    /// A handle another thread may use to cancel the running statement.
+    public func makeCanceller() -> PostgresCanceller? { handle.flatMap(PostgresCanceller.init(connection:)) }
+
     /// Whether this connection is encrypted with TLS.
     public var usesTLS: Bool { handle.map { PQsslInUse($0) == 1 } ?? false }
 
@@ -141,7 +144,8 @@ public final class PostgresConnection {
         }
         guard PQputCopyEnd(conn, nil) == 1 else {
             drainResults(conn)
-            throw PostgresError(kind: .copy, connectionMessage: "PQputCopyEnd failed")
+            let lost = PQstatus(conn) != CONNECTION_OK
+            throw PostgresError(kind: lost ? .connection : .copy, connectionMessage: lost ? "connection lost" : "PQputCopyEnd failed")
         }
         var rows = 0
         var failure: Error?

@@ -40,17 +40,19 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let foreignKeyViolation = "23503"
         public static let lockNotAvailable = "55P03"
         public static let adminShutdown = "57P01"
+        public static let crashShutdown = "57P02"
         public static let cannotConnectNow = "57P03"
         public static let insufficientPrivilege = "42501"
         public static let undefinedTable = "42P01"
         public static let undefinedColumn = "42703"
         public static let raiseException = "P0001"
+        public static let queryCanceled = "57014"
     }
 
     /// Connection-class errors (08xxx) and shutdowns mean "unavailable", not "bug".
     public var isUnavailable: Bool {
         kind == .connection || (sqlstate?.hasPrefix("08") ?? false) || sqlstate == SQLState.adminShutdown
-            || sqlstate == SQLState.cannotConnectNow
+            || sqlstate == SQLState.crashShutdown || sqlstate == SQLState.cannotConnectNow
     }
 
     public var clinloadError: ClinloadError {

@@ -2,6 +2,7 @@ import ArgumentParser
 import ClinloadCore
 import ClinloadEmbedded
 import ClinloadEngine
+import ClinloadPostgres
 import ClinloadStore
 import Foundation
 
@@ -83,5 +84,11 @@ struct DatabaseCommand: ParsableCommand {
 
 /// Runs a command body, turning a ClinloadError into its message and exit status.
 func failing(_ body: () throws -> Void) throws {
-    do { try body() } catch let error as ClinloadError { throw CommandFailure(error) }
+    do {
+        try body()
+    } catch let error as ClinloadError {
+        throw CommandFailure(error)
+    } catch let error as PostgresError {
+        throw CommandFailure(error.clinloadError)
+    }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ClinloadCore
 import ClinloadEngine
+import ClinloadPostgres
 import ClinloadStore
 import Foundation
 
@@ -23,11 +24,13 @@ struct ReplayCommand: ParsableCommand {
         let logger = global.makeLogger()
         let environment = global.environment
         let outcome: BatchOutcome
-        let chainHead: (seq: Int, hash: [UInt8])
+        var chainHead: (seq: Int, hash: [UInt8])?
         do {
             let connection = try environment.connect()
             defer { connection.close() }
             let runner = BatchRunner(connection: connection, keyProvider: try environment.keyProvider(), logger: logger)
+            let trap = SignalTrap(canceller: connection.makeCanceller())
+            runner.cancellation = trap.flag
             try runner.recoverInterruptedBatches()
             let ledger = BatchLedger(connection: connection)
             guard let recorded = try ledger.recorded(UUID(uuidString: id)!) else {
@@ -37,9 +40,12 @@ struct ReplayCommand: ParsableCommand {
                 batch: recorded, input: input, pipelinesDirectory: URL(fileURLWithPath: pipelines),
                 loadedElsewhere: try ledger.loadedBatch(idempotencyKey: recorded.idempotencyKey))
             outcome = runner.run(pipeline: plan.pipeline, file: plan.path, replayOf: plan.original)
-            chainHead = try AuditLog(connection: connection).head()
+            // The store may be gone by now (the batches say so); the summary still prints.
+            chainHead = try? AuditLog(connection: connection).head()
         } catch let error as ClinloadError {
             throw CommandFailure(error)
+        } catch let error as PostgresError {
+            throw CommandFailure(error.clinloadError)
         }
         print(RunSummary(outcomes: [outcome], environment: environment, chainHead: chainHead).text)
         let status = RunSummary.exitStatus([outcome])

@@ -2,6 +2,7 @@ import ArgumentParser
 import ClinloadCore
 import ClinloadDefinitions
 import ClinloadEngine
+import ClinloadPostgres
 import ClinloadStore
 import Foundation
 
@@ -44,7 +45,7 @@ struct RunCommand: ParsableCommand {
         let environment = global.environment
         var outcomes: [BatchOutcome] = []
         var notes: [String] = []
-        let chainHead: (seq: Int, hash: [UInt8])
+        var chainHead: (seq: Int, hash: [UInt8])?
         do {
             let pipelinesURL = URL(fileURLWithPath: pipelines)
             var work: [(path: String, pipeline: LoadedPipeline)] = []
@@ -71,14 +72,23 @@ struct RunCommand: ParsableCommand {
             }
             let runner = BatchRunner(connection: connection, keyProvider: try environment.keyProvider(), logger: logger)
             runner.progress = ProgressBar.forTerminal()
+            let trap = SignalTrap(canceller: connection.makeCanceller())
+            runner.cancellation = trap.flag
             try runner.recoverInterruptedBatches()
-            outcomes = work.map { item in
-                defer { ProgressBar.clear(runner.progress) }
-                return runner.run(pipeline: item.pipeline, file: item.path)
+            for item in work {
+                if trap.flag.isCancelled {
+                    notes.append("not attempted (stopped on request): \(item.path)")
+                    continue
+                }
+                outcomes.append(runner.run(pipeline: item.pipeline, file: item.path))
+                ProgressBar.clear(runner.progress)
             }
-            chainHead = try AuditLog(connection: connection).head()
+            // The store may be gone by now (the batches say so); the summary still prints.
+            chainHead = try? AuditLog(connection: connection).head()
         } catch let error as ClinloadError {
             throw CommandFailure(error)
+        } catch let error as PostgresError {
+            throw CommandFailure(error.clinloadError)
         }
         print(RunSummary(outcomes: outcomes, notes: notes, environment: environment, chainHead: chainHead).text)
         let status = RunSummary.exitStatus(outcomes)

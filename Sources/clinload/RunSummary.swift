@@ -8,7 +8,7 @@ struct RunSummary {
     let outcomes: [BatchOutcome]
     var notes: [String] = []
     let environment: RunEnvironment
-    let chainHead: (seq: Int, hash: [UInt8])
+    let chainHead: (seq: Int, hash: [UInt8])?
 
     var text: String {
         var lines: [String] = []
@@ -37,7 +37,11 @@ struct RunSummary {
         let tables = Set(loaded.flatMap { $0.counts.rowsLoaded.keys }).sorted()
         if !tables.isEmpty { lines.append("tables: \(tables.joined(separator: ", ")) (identity.* holds only ciphertexts)") }
         lines.append("database: \(environment.databaseDisplay)")
-        lines.append("audit chain head: seq \(chainHead.seq) sha256 \(chainHead.hash.hexString)")
+        if let chainHead {
+            lines.append("audit chain head: seq \(chainHead.seq) sha256 \(chainHead.hash.hexString)")
+        } else {
+            lines.append("audit chain head: unavailable (the database could not be reached)")
+        }
         lines.append("peak memory: \(PeakMemory.megabytes) MB")
         return lines.joined(separator: "\n")
     }

@@ -1,0 +1,108 @@
+import ClinloadCore
+import ClinloadEmbedded
+import ClinloadPostgres
+import Foundation
+import Testing
+
+@Suite("Fault injection")
+struct FaultInjectionTests {
+    /// Starts `clinload` with `arguments` and waits until a batch is running.
+    private func startLoad(_ arguments: [String], in folder: URL, until running: () throws -> Bool) throws -> Process {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline, try !running() { usleep(50_000) }
+        usleep(300_000)
+        return process
+    }
+
+    @Test func sigtermRollsBackMarksTheBatchCancelledAndReleasesTheLock() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let rows = 40_000
+        let file = try store.generated(rows: rows, seed: 71)
+        let arguments = ["run", "synthea_patients", file, "--pipelines", Repository.pipelines.path,
+                         "--database-url", store.url, "--key-uri", store.keyURI]
+        let process = try startLoad(arguments, in: store.folder) {
+            try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") > 0
+        }
+        // No value of the input is on the running process's command line.
+        let cmdline = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/cmdline", encoding: .utf8)) ?? ""
+        #expect(cmdline.contains("synthea_patients"))
+        let canaries = try FixtureCSV.values(of: ["Id", "SSN", "FIRST", "LAST"], inFile: file, longerThan: 3)
+        #expect(canaries.filter { cmdline.contains($0) }.isEmpty)
+
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == ExitStatus.temporaryFailure.rawValue)
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'failed' AND error_code = 'cancelled'") == 1)
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") == 0)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 0)
+
+        // The lock is free and the file loads, once.
+        let rerun = try CLI.run(arguments, in: store.folder)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == rows)
+    }
+
+    @Test func aCorruptedWrappedKeyIsDetectedBeforeAnyDecryption() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        #expect(try store.run(try store.generated(rows: 5)).status == .loaded)
+        let connection = try store.connect()
+        defer { connection.close() }
+        try connection.execute("UPDATE etl.data_keys SET wrapped = set_byte(wrapped, 20, (get_byte(wrapped, 20) + 1) % 256) WHERE purpose = 'blind_index'")
+        let outcome = try store.run(try store.generated(rows: 5, seed: 2, name: "b.csv"))
+        #expect(outcome.status == .failed)
+        #expect(outcome.error?.code == .keyUnwrapFailed)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 5)
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'failed' AND error_code = 'key_unwrap_failed'") == 1)
+    }
+
+    @Test func theServerKilledMidLoadLeavesNothingPartialAndTheFileLoadsOnceAfterRestart() throws {
+        let home = URL(fileURLWithPath: "/tmp/clinload-fault-\(UUID().uuidString.prefix(8))")
+        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("clinload-fault-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let server = try EmbeddedPostgres(home: home, durable: false)
+        defer {
+            try? server.stop()
+            try? FileManager.default.removeItem(at: home)
+            try? FileManager.default.removeItem(at: work)
+        }
+        let rows = 40_000
+        let file = work.appendingPathComponent("patients.csv").path
+        #expect(try CLI.run(["generate", "--rows", "\(rows)", "--seed", "81", "--output", file], in: work).status == 0)
+        let arguments = ["run", "synthea_patients", file, "--pipelines", Repository.pipelines.path, "--home", home.path]
+        // The first run creates and starts the embedded server itself.
+        var monitor: PostgresConnection?
+        let process = try startLoad(arguments, in: work) {
+            if monitor == nil { monitor = try? PostgresConnection(parameters: server.connectionParameters) }
+            return (try? monitor?.query("SELECT count(*) FROM etl.batches WHERE state = 'running'").int(0, 0) ?? 0) ?? 0 > 0
+        }
+        monitor?.close()
+        guard case .running(let pid) = try server.status() else {
+            Issue.record("the embedded server is not running")
+            return
+        }
+        kill(pid_t(pid), SIGQUIT)   // immediate shutdown: every backend dies mid-statement
+        process.waitUntilExit()
+        #expect(process.terminationStatus == ExitStatus.unavailable.rawValue)
+
+        // Restarted, the store shows the batch as running (the process could not record its end), nothing loaded;
+        // the next run marks it interrupted and loads the file exactly once.
+        try server.start()
+        let check = try PostgresConnection(parameters: server.connectionParameters)
+        defer { check.close() }
+        #expect(try check.query("SELECT count(*) FROM identity.patient").int(0, 0) == 0)
+        let rerun = try CLI.run(arguments, in: work)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try check.query("SELECT count(*) FROM identity.patient").int(0, 0) == rows)
+        #expect(try check.query("SELECT count(*) FROM etl.batches WHERE error_code = 'interrupted'").int(0, 0) == 1)
+        #expect(try check.query("SELECT count(*) FROM etl.batches WHERE state = 'loaded'").int(0, 0) == 1)
+    }
+}
