@@ -46,6 +46,7 @@ struct RunCommand: ParsableCommand {
         var outcomes: [BatchOutcome] = []
         var notes: [String] = []
         var chainHead: (seq: Int, hash: [UInt8])?
+        var stoppedOnRequest = false
         do {
             let pipelinesURL = URL(fileURLWithPath: pipelines)
             var work: [(path: String, pipeline: LoadedPipeline)] = []
@@ -83,6 +84,7 @@ struct RunCommand: ParsableCommand {
                 outcomes.append(runner.run(pipeline: item.pipeline, file: item.path))
                 ProgressBar.clear(runner.progress)
             }
+            stoppedOnRequest = trap.flag.isCancelled
             // The store may be gone by now (the batches say so); the summary still prints.
             chainHead = try? AuditLog(connection: connection).head()
         } catch let error as ClinloadError {
@@ -91,7 +93,9 @@ struct RunCommand: ParsableCommand {
             throw CommandFailure(error.clinloadError)
         }
         print(RunSummary(outcomes: outcomes, notes: notes, environment: environment, chainHead: chainHead).text)
-        let status = RunSummary.exitStatus(outcomes)
+        var status = RunSummary.exitStatus(outcomes)
+        // Stopped between files: what was not attempted is still to do.
+        if stoppedOnRequest && status == .success { status = .temporaryFailure }
         if status != .success { throw ExitCode(status.rawValue) }
     }
 
