@@ -16,6 +16,22 @@ enum CLI {
         var stderr: String
     }
 
+    /// Starts `clinload` in the background and returns once `ready` holds (a batch
+    /// is running, say) plus a moment for rows to stream.
+    static func start(_ arguments: [String], in directory: URL, until ready: () throws -> Bool) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline, try !ready() { usleep(50_000) }
+        usleep(300_000)
+        return process
+    }
+
     static func run(_ arguments: [String], in directory: URL) throws -> Result {
         let process = Process()
         process.executableURL = binary

@@ -6,21 +6,6 @@ import Testing
 
 @Suite("Fault injection")
 struct FaultInjectionTests {
-    /// Starts `clinload` with `arguments` and waits until a batch is running.
-    private func startLoad(_ arguments: [String], in folder: URL, until running: () throws -> Bool) throws -> Process {
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(90)
-        while Date() < deadline, try !running() { usleep(50_000) }
-        usleep(300_000)
-        return process
-    }
-
     @Test func sigtermRollsBackMarksTheBatchCancelledAndReleasesTheLock() throws {
         let store = try TestStore()
         defer { store.cleanUp() }
@@ -28,7 +13,7 @@ struct FaultInjectionTests {
         let file = try store.generated(rows: rows, seed: 71)
         let arguments = ["run", "synthea_patients", file, "--pipelines", Repository.pipelines.path,
                          "--database-url", store.url, "--key-uri", store.keyURI]
-        let process = try startLoad(arguments, in: store.folder) {
+        let process = try CLI.start(arguments, in: store.folder) {
             try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") > 0
         }
         // No value of the input is on the running process's command line.
@@ -80,7 +65,7 @@ struct FaultInjectionTests {
         let arguments = ["run", "synthea_patients", file, "--pipelines", Repository.pipelines.path, "--home", home.path]
         // The first run creates and starts the embedded server itself.
         var monitor: PostgresConnection?
-        let process = try startLoad(arguments, in: work) {
+        let process = try CLI.start(arguments, in: work) {
             if monitor == nil { monitor = try? PostgresConnection(parameters: server.connectionParameters) }
             return (try? monitor?.query("SELECT count(*) FROM etl.batches WHERE state = 'running'").int(0, 0) ?? 0) ?? 0 > 0
         }

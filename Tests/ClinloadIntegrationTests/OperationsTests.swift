@@ -85,17 +85,9 @@ struct OperationsTests {
         let arguments = ["run", "synthea_patients", file, "--pipelines", Repository.pipelines.path,
                          "--database-url", store.url, "--key-uri", store.keyURI]
         // Start a load and kill -9 it once its batch is registered and rows are streaming.
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") == 0 {
-            usleep(50_000)
+        let process = try CLI.start(arguments, in: store.folder) {
+            try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") > 0
         }
-        usleep(300_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") == 1)
