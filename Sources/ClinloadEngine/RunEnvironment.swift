@@ -69,8 +69,18 @@ public struct RunEnvironment: Sendable {
         return (try? EmbeddedPostgres(home: home).displayURL) ?? home.path
     }
 
-    public func keyProvider() throws -> KeyProvider {
-        try KeyProviderURI.provider(for: keyURI, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    /// The key provider for `store`. A missing local master key is created only if
+    /// the store holds no wrapped keys yet: once data is encrypted, a lost key file
+    /// is an error to fix (restore it), never something to replace quietly.
+    public func keyProvider(store: PostgresConnection) throws -> KeyProvider {
+        let storeHasKeys: Bool
+        do {
+            storeHasKeys = try store.query("SELECT EXISTS (SELECT 1 FROM etl.data_keys)").string(0, 0) == "t"
+        } catch let error as PostgresError {
+            throw error.clinloadError
+        }
+        return try KeyProviderURI.provider(for: keyURI, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                                           createIfMissing: !storeHasKeys)
     }
 
     /// A URL with any password removed.

@@ -24,7 +24,9 @@ public final class LocalKeyProvider: KeyProvider {
         self.path = path
         if !FileManager.default.fileExists(atPath: path) {
             guard createIfMissing else {
-                throw ClinloadError(.keyUnavailable, stage: .keys, "the master key file does not exist", attributes: [("path", path)])
+                throw ClinloadError(.keyUnavailable, stage: .keys,
+                                    "the master key file does not exist, and this store holds keys wrapped by a master key: restore the file from its backup",
+                                    attributes: [("path", path)])
             }
             try Self.create(at: path)
         }

@@ -28,7 +28,7 @@ struct ReplayCommand: ParsableCommand {
         do {
             let connection = try environment.connect()
             defer { connection.close() }
-            let runner = BatchRunner(connection: connection, keyProvider: try environment.keyProvider(), logger: logger)
+            let runner = BatchRunner(connection: connection, keyProvider: try environment.keyProvider(store: connection), logger: logger)
             let trap = SignalTrap(canceller: connection.makeCanceller())
             runner.cancellation = trap.flag
             try runner.recoverInterruptedBatches()

@@ -71,7 +71,7 @@ struct RunCommand: ParsableCommand {
                     throw ClinloadError(.lockHeld, stage: .cli, "another `clinload run --all` is in progress; try again later")
                 }
             }
-            let runner = BatchRunner(connection: connection, keyProvider: try environment.keyProvider(), logger: logger)
+            let runner = BatchRunner(connection: connection, keyProvider: try environment.keyProvider(store: connection), logger: logger)
             runner.progress = ProgressBar.forTerminal()
             let trap = SignalTrap(canceller: connection.makeCanceller())
             runner.cancellation = trap.flag

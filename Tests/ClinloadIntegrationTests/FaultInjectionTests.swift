@@ -35,6 +35,20 @@ struct FaultInjectionTests {
         #expect(try store.count("SELECT count(*) FROM identity.patient") == rows)
     }
 
+    @Test func aLostMasterKeyIsReportedNotSilentlyReplaced() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let common = ["--pipelines", Repository.pipelines.path, "--database-url", store.url, "--key-uri", store.keyURI]
+        #expect(try CLI.run(["run", "synthea_patients", try store.generated(rows: 5)] + common, in: store.folder).status == 0)
+        let keyPath = String(store.keyURI.dropFirst("local:".count))
+        try FileManager.default.removeItem(atPath: keyPath)
+        let lost = try CLI.run(["run", "synthea_patients", try store.generated(rows: 5, seed: 2, name: "b.csv")] + common, in: store.folder)
+        #expect(lost.status == ExitStatus.unavailable.rawValue)
+        #expect(lost.stderr.contains("key_unavailable"))
+        #expect(!FileManager.default.fileExists(atPath: keyPath))
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 5)
+    }
+
     @Test func aCorruptedWrappedKeyIsDetectedBeforeAnyDecryption() throws {
         let store = try TestStore()
         defer { store.cleanUp() }

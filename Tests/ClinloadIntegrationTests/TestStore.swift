@@ -72,7 +72,11 @@ struct TestStore {
 
     func connect() throws -> PostgresConnection { try PostgresConnection(url: url) }
 
-    func keyProvider() throws -> KeyProvider { try environment.keyProvider() }
+    func keyProvider() throws -> KeyProvider {
+        let connection = try connect()
+        defer { connection.close() }
+        return try environment.keyProvider(store: connection)
+    }
 
     func pipeline(_ name: String = "synthea_patients") throws -> LoadedPipeline {
         try DefinitionLoader.loadPipeline(name, pipelinesDirectory: Repository.pipelines)
