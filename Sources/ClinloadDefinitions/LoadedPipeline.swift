@@ -11,4 +11,14 @@ public struct LoadedPipeline: Sendable {
     public var schemaBytes: [UInt8]
 
     public var name: String { definition.name }
+
+    public init(definition: PipelineDefinition, schema: TableSchema, pipelineURL: URL, schemaURL: URL,
+                pipelineBytes: [UInt8], schemaBytes: [UInt8]) {
+        self.definition = definition
+        self.schema = schema
+        self.pipelineURL = pipelineURL
+        self.schemaURL = schemaURL
+        self.pipelineBytes = pipelineBytes
+        self.schemaBytes = schemaBytes
+    }
 }
