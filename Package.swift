@@ -36,6 +36,10 @@ let package = Package(
 
         // MARK: stages
         .target(name: "ClinloadExtract", dependencies: ["ClinloadCore"]),
+        // Streaming XML (libxml2 reader + XSD) behind CXMLBridge; no libxml2 header here.
+        .target(name: "ClinloadXML", dependencies: ["CXMLBridge", "ClinloadCore"]),
+        // Records out of XML feeds: the per-record tree and the pipeline path language.
+        .target(name: "ClinloadXMLMapping", dependencies: ["ClinloadXML", "ClinloadDefinitions", "ClinloadCore"]),
         .target(name: "ClinloadValidate", dependencies: ["ClinloadCore", "ClinloadDefinitions"]),
         .target(name: "ClinloadCrypto", dependencies: ["COpenSSL", "ClinloadCore"]),
         .target(name: "ClinloadKeys", dependencies: ["ClinloadCrypto", "ClinloadCore"]),
@@ -47,7 +51,7 @@ let package = Package(
         .target(name: "ClinloadEngine", dependencies: [
             "ClinloadCore", "ClinloadDefinitions", "ClinloadExtract", "ClinloadValidate",
             "ClinloadCrypto", "ClinloadKeys", "ClinloadPostgres", "ClinloadEmbedded",
-            "ClinloadStore", "CXMLBridge",
+            "ClinloadStore", "ClinloadXML", "ClinloadXMLMapping",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ClinloadSynth", dependencies: ["ClinloadCore"]),
@@ -63,12 +67,12 @@ let package = Package(
         // MARK: tests
         .testTarget(name: "ClinloadUnitTests", dependencies: [
             "ClinloadCore", "ClinloadDefinitions", "ClinloadExtract", "ClinloadValidate",
-            "ClinloadCrypto", "ClinloadKeys", "ClinloadSynth", "CXMLBridge",
+            "ClinloadCrypto", "ClinloadKeys", "ClinloadSynth", "CXMLBridge", "ClinloadXML", "ClinloadXMLMapping",
         ]),
         .testTarget(name: "ClinloadIntegrationTests", dependencies: [
             "ClinloadCore", "ClinloadDefinitions", "ClinloadEngine", "ClinloadPostgres",
             "ClinloadEmbedded", "ClinloadStore", "ClinloadKeys", "ClinloadCrypto", "ClinloadSynth",
-            "clinload",
+            "ClinloadXML", "clinload",
         ]),
     ]
 )

@@ -96,6 +96,10 @@ extension ClinloadError {
         public static let unclassifiedField = Code("unclassified_field", exit: .dataError)
         public static let headerMismatch = Code("header_mismatch", exit: .dataError)
         public static let malformedCSV = Code("malformed_csv", exit: .dataError)
+        /// Not well-formed XML (including a truncated file): the whole file is refused.
+        public static let malformedXML = Code("malformed_xml", exit: .dataError)
+        /// XML that could make a parser reach outside the file (DOCTYPE, ENTITY).
+        public static let unsafeXML = Code("unsafe_xml", exit: .dataError)
         public static let invalidUTF8 = Code("invalid_utf8", exit: .dataError)
         public static let rejectRatioExceeded = Code("reject_ratio_exceeded", exit: .dataError)
         public static let emptyInput = Code("empty_input", exit: .dataError)

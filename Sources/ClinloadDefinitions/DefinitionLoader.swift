@@ -17,8 +17,20 @@ public enum DefinitionLoader {
             throw ClinloadError(.pipelineInvalid, stage: .configuration, "the pipeline file does not match the pipeline format",
                                 attributes: [("path", url.path), ("at", codingPath(of: error))])
         }
-        let schemaURL = URL(fileURLWithPath: definition.source.schema, relativeTo: url.deletingLastPathComponent())
-            .standardizedFileURL
+        let loaded = definition.source.isXML
+            ? try loadXMLSchemas(definition, url: url, pipelineBytes: pipelineBytes)
+            : try loadTableSchema(definition, url: url, pipelineBytes: pipelineBytes)
+        let problems = PipelineLint.problems(in: loaded)
+        if let first = problems.first {
+            throw ClinloadError(.pipelineInvalid, stage: .configuration, "the pipeline breaks a rule",
+                                attributes: [("path", url.path), ("problem", first.description)]
+                                    + (problems.count > 1 ? [("more_problems", "\(problems.count - 1)")] : []))
+        }
+        return loaded
+    }
+
+    static func loadTableSchema(_ definition: PipelineDefinition, url: URL, pipelineBytes: [UInt8]) throws -> LoadedPipeline {
+        let schemaURL = try resolveSchema(definition.source.schema, besides: url)
         let schemaBytes = try readBytes(schemaURL, code: .schemaInvalid)
         let schema: TableSchema
         do {
@@ -27,16 +39,61 @@ public enum DefinitionLoader {
             throw ClinloadError(.schemaInvalid, stage: .configuration, "the schema file is not a valid Table Schema",
                                 attributes: [("path", schemaURL.path), ("at", codingPath(of: error))])
         }
-        let loaded = LoadedPipeline(
+        return LoadedPipeline(
             definition: definition, schema: schema, pipelineURL: url, schemaURL: schemaURL,
             pipelineBytes: pipelineBytes, schemaBytes: schemaBytes)
-        let problems = PipelineLint.problems(in: loaded)
-        if let first = problems.first {
-            throw ClinloadError(.pipelineInvalid, stage: .configuration, "the pipeline breaks a rule",
-                                attributes: [("path", url.path), ("problem", first.description)]
-                                    + (problems.count > 1 ? [("more_problems", "\(problems.count - 1)")] : []))
+    }
+
+    /// XML: the XSDs are only located and hashed here; they are compiled (and
+    /// their includes checked) when a batch starts.
+    static func loadXMLSchemas(_ definition: PipelineDefinition, url: URL, pipelineBytes: [UInt8]) throws -> LoadedPipeline {
+        let schemaURL: URL
+        do {
+            schemaURL = try resolveSchema(definition.source.schema, besides: url)
+        } catch let error as ClinloadError where error.location.rule == "environment_variable_unset" {
+            // A site-specific schema not configured here: the pipeline is known (and
+            // linted), but a file for it fails with this error instead of every
+            // other feed failing with it.
+            var loaded = LoadedPipeline(
+                definition: definition, schema: LoadedPipeline.recordSchema(of: definition), pipelineURL: url,
+                schemaURL: url, pipelineBytes: pipelineBytes, schemaBytes: [])
+            loaded.unavailable = error
+            return loaded
         }
-        return loaded
+        var schemaBytes = try readBytes(schemaURL, code: .schemaInvalid)
+        var byVersion: [String: URL] = [:]
+        for (version, path) in definition.source.schemasByVersion.sorted(by: { $0.key < $1.key }) {
+            let versionURL = try resolveSchema(path, besides: url)
+            byVersion[version] = versionURL
+            schemaBytes += Array("\u{0}\(version)\u{0}".utf8) + (try readBytes(versionURL, code: .schemaInvalid))
+        }
+        let root = definition.source.schemaRoot.map {
+            URL(fileURLWithPath: $0, relativeTo: schemaURL.deletingLastPathComponent()).standardizedFileURL
+        }
+        // Included schemas change validation as much as the root does: every XSD
+        // under the schema folder takes part in the definition hash.
+        let folder = root ?? schemaURL.deletingLastPathComponent()
+        for relative in includedSchemas(under: folder) {
+            schemaBytes += Array("\u{0}\(relative)\u{0}".utf8) + (try readBytes(folder.appendingPathComponent(relative), code: .schemaInvalid))
+        }
+        return LoadedPipeline(
+            definition: definition, schema: LoadedPipeline.recordSchema(of: definition), pipelineURL: url,
+            schemaURL: schemaURL, pipelineBytes: pipelineBytes, schemaBytes: schemaBytes,
+            xmlSchemasByVersion: byVersion, xmlSchemaRoot: root)
+    }
+
+    static func includedSchemas(under folder: URL) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return [] }
+        var found: [String] = []
+        for case let relative as String in walker where relative.hasSuffix(".xsd") { found.append(relative) }
+        return found.sorted()
+    }
+
+    /// A schema path from a pipeline, relative to the pipeline file, after
+    /// `${VAR}` / `${VAR:default}` interpolation (site-specific schema copies).
+    static func resolveSchema(_ path: String, besides pipeline: URL) throws -> URL {
+        let expanded = try EnvironmentInterpolation.expand(path, environment: ProcessInfo.processInfo.environment)
+        return URL(fileURLWithPath: expanded, relativeTo: pipeline.deletingLastPathComponent()).standardizedFileURL
     }
 
     /// Every `*.yaml` / `*.yml` pipeline file in a folder, sorted by name.

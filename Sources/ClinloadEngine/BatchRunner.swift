@@ -6,6 +6,7 @@ import ClinloadKeys
 import ClinloadPostgres
 import ClinloadStore
 import ClinloadValidate
+import ClinloadXML
 import Foundation
 import Logging
 
@@ -31,7 +32,10 @@ public final class BatchRunner {
     /// as soon as its cancelled statement returns) and is recorded as cancelled.
     public var cancellation: CancellationFlag?
     private var cachedBlindIndexKey: KeyRing.DataKey?
-    private let random = RandomPool()
+    /// Compiled XSDs by path: compiling CDA's schema set takes a noticeable
+    /// fraction of a second, and a drop folder holds many documents.
+    var compiledSchemas: [String: XMLSchema] = [:]
+    let random = RandomPool()
 
     public init(connection: PostgresConnection, keyProvider: KeyProvider, logger: Logger) {
         self.connection = connection
@@ -62,6 +66,7 @@ public final class BatchRunner {
         var outcome = BatchOutcome(status: .failed, batchId: nil, pipeline: pipeline.name, input: nil, path: path,
                                    counts: BatchCounts(), error: nil, seconds: 0, reasons: [])
         do {
+            if let unavailable = pipeline.unavailable { throw unavailable }
             let input = try InputFile.fingerprint(path)
             outcome.input = input
             let pipelineSHA = pipeline.definitionSHA256
@@ -172,20 +177,53 @@ public final class BatchRunner {
     ) throws -> BatchOutcome.Status {
         let clock = ContinuousClock()
         let started = clock.now
+        let dataKey = try keyRing.newBatchKey()
+        let ledger = BatchLedger(connection: connection)
+        try ledger.attachDataKey(batchId: batchId, keyId: dataKey.id)
+        let blindIndex = try BlindIndex(key: blindIndexKey.plaintext)
+        let work = BatchWork(
+            batchId: batchId, input: input, dataKeyId: dataKey.id,
+            sealer: try IdentifierSealer(dataKey: dataKey.plaintext, keyId: dataKey.id, random: random),
+            surrogates: try SurrogateDeriver(dataKey: dataKey.plaintext),
+            blindIndex: blindIndex,
+            pseudonyms: Pseudonymizer(index: blindIndex, namespace: pipeline.definition.subject.namespace),
+            quarantine: QuarantineStore(connection: connection, batchId: batchId, dataKeyId: dataKey.id))
+
+        let merge: () throws -> [String: Int]
+        switch (pipeline.definition.source.format, pipeline.definition.subject.mode) {
+        case (.csv, .defines): merge = try stagePatientCSV(pipeline: pipeline, work: work, counts: &counts)
+        case (.csv, _): merge = try stageEventCSV(pipeline: pipeline, work: work, counts: &counts)
+        case (.hl7v2XML, _), (.cda, _): merge = try stageXML(pipeline: pipeline, work: work, counts: &counts)
+        }
+        let staged = clock.now
+        counts.stageMilliseconds["stage"] = Self.milliseconds(staged - started) - (counts.stageMilliseconds["deduplicate"] ?? 0)
+
+        let audit = AuditLog(connection: connection)
+        let ratio = counts.recordsRead == 0 ? 0 : Double(counts.recordsQuarantined) / Double(counts.recordsRead)
+        if ratio > pipeline.definition.quality.maxRejectRatio {
+            try ledger.finish(batchId: batchId, event: .reject, counts: counts,
+                              error: ClinloadError(.rejectRatioExceeded, stage: .validate,
+                                                   attributes: [("max_reject_ratio", "\(pipeline.definition.quality.maxRejectRatio)")]))
+            try audit.append(event: "batch_rejected", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
+            return .rejected
+        }
+        counts.rowsLoaded = try merge()
+        counts.stageMilliseconds["merge"] = Self.milliseconds(clock.now - staged)
+        try ledger.finish(batchId: batchId, event: .complete, counts: counts)
+        try audit.append(event: "batch_completed", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
+        return .loaded
+    }
+
+    /// A patient file (CSV, `defines`): one vault row and one clinical row per
+    /// record. Returns the merge, run only if the batch is not rejected.
+    private func stagePatientCSV(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> () throws -> [String: Int] {
         let validator = try RecordValidator(schema: pipeline.schema)
         let splitter = RecordSplitter(pipeline: pipeline, validators: validator.fields)
         let loader = try VaultLoader(connection: connection, plan: splitter.loaderPlan)
         try loader.lockTargets()
-        let dataKey = try keyRing.newBatchKey()
-        let ledger = BatchLedger(connection: connection)
-        try ledger.attachDataKey(batchId: batchId, keyId: dataKey.id)
         try loader.createStaging()
-
-        let sealer = try IdentifierSealer(dataKey: dataKey.plaintext, keyId: dataKey.id, random: random)
-        let blindIndex = try BlindIndex(key: blindIndexKey.plaintext)
-        let quarantine = QuarantineStore(connection: connection, batchId: batchId, dataKeyId: dataKey.id)
-        let reader = try CSVReader(path: input.path, header: true)
-        let header = try readHeader(reader, pipeline: pipeline, file: input.path)
+        let reader = try CSVReader(path: work.input.path, header: true)
+        let header = try readHeader(reader, pipeline: pipeline, file: work.input.path)
 
         var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)
         var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
@@ -197,13 +235,11 @@ public final class BatchRunner {
                 counts.recordsRead += 1
                 let reasons = problems(of: chunk[staged], header: header, validator: validator)
                 if !reasons.isEmpty {
-                    counts.recordsQuarantined += 1
-                    quarantine.add(.init(inputOrdinal: 1, provenance: chunk[staged].provenance, reasons: reasons,
-                                         encryptedRecord: try sealQuarantined(chunk[staged], batchId: batchId, sealer: sealer)))
+                    try quarantine(chunk[staged], reasons: reasons, work: work, counts: &counts)
                     continue
                 }
                 blindIndexes[staged].removeAll(keepingCapacity: true)
-                try splitter.blindIndex(of: chunk[staged], using: blindIndex, appendingTo: &blindIndexes[staged])
+                try splitter.blindIndex(of: chunk[staged], using: work.blindIndex, appendingTo: &blindIndexes[staged])
                 staged += 1
             }
             if staged > 0 {
@@ -214,46 +250,48 @@ public final class BatchRunner {
                         let known = existing[blindIndexes[i]]
                         let surrogate = try known ?? UUID.random(from: random)
                         try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: surrogate,
-                                                      known: known != nil, blindIndex: blindIndexes[i], sealer: sealer, into: &writer.buffer)
+                                                      known: known != nil, blindIndex: blindIndexes[i], sealer: work.sealer,
+                                                      pseudonyms: work.pseudonyms, into: &writer.buffer)
                         try writer.flushIfFull()
                     }
                     writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
                 }
             }
-            try quarantine.flush()
-            progress?(reader.bytesRead, input.bytes, counts.recordsRead)
+            try work.quarantine.flush()
+            progress?(reader.bytesRead, work.input.bytes, counts.recordsRead)
             try stopIfCancelled()
         }
-        let staged = clock.now
-        counts.recordsQuarantined += try loader.quarantineDuplicates(batchId: batchId, naturalKey: splitter.naturalKeyName)
+        let clock = ContinuousClock()
+        let deduplicating = clock.now
+        counts.recordsQuarantined += try loader.quarantineDuplicates(batchId: work.batchId, naturalKey: splitter.naturalKeyName)
+        counts.stageMilliseconds["deduplicate"] = Self.milliseconds(clock.now - deduplicating)
+        let expected = counts.recordsLoaded
+        return {
+            let merged = try loader.merge(batchId: work.batchId, dataKeyId: work.dataKeyId)
+            // Counts must add up: every record read is loaded or quarantined.
+            try Self.checkCounts([merged.identityRows, merged.clinicalRows], expected: expected)
+            return [loader.plan.identityName: merged.identityRows, loader.plan.clinicalName: merged.clinicalRows]
+        }
+    }
 
-        let deduplicated = clock.now
-        counts.stageMilliseconds = ["stage": Self.milliseconds(staged - started), "deduplicate": Self.milliseconds(deduplicated - staged)]
-        let audit = AuditLog(connection: connection)
-        let ratio = counts.recordsRead == 0 ? 0 : Double(counts.recordsQuarantined) / Double(counts.recordsRead)
-        if ratio > pipeline.definition.quality.maxRejectRatio {
-            try ledger.finish(batchId: batchId, event: .reject, counts: counts,
-                              error: ClinloadError(.rejectRatioExceeded, stage: .validate,
-                                                   attributes: [("max_reject_ratio", "\(pipeline.definition.quality.maxRejectRatio)")]))
-            try audit.append(event: "batch_rejected", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
-            return .rejected
-        }
-        let merged = try loader.merge(batchId: batchId, dataKeyId: dataKey.id)
-        counts.stageMilliseconds["merge"] = Self.milliseconds(clock.now - deduplicated)
-        counts.rowsLoaded = [loader.plan.identityName: merged.identityRows, loader.plan.clinicalName: merged.clinicalRows]
-        // Counts must add up: every record read is loaded or quarantined.
-        guard merged.identityRows == counts.recordsLoaded, merged.clinicalRows == counts.recordsLoaded else {
+    static func checkCounts(_ rows: [Int], expected: Int) throws {
+        for n in rows where n != expected {
             throw ClinloadError(.internalError, stage: .load, "loaded rows do not add up to records read minus quarantined",
-                                attributes: [("identity_rows", "\(merged.identityRows)"), ("clinical_rows", "\(merged.clinicalRows)"),
-                                             ("expected", "\(counts.recordsLoaded)")])
+                                attributes: [("rows", "\(n)"), ("expected", "\(expected)")])
         }
-        try ledger.finish(batchId: batchId, event: .complete, counts: counts)
-        try audit.append(event: "batch_completed", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
-        return .loaded
+    }
+
+    /// Sets a CSV record aside: reasons in the clear, the record encrypted.
+    func quarantine(_ record: CSVRecord, reasons: [QuarantineReason], work: BatchWork, counts: inout BatchCounts) throws {
+        counts.recordsQuarantined += 1
+        var line = record.encodedLine()
+        defer { line.secureWipe() }
+        work.quarantine.add(.init(inputOrdinal: 1, provenance: record.provenance, reasons: reasons,
+                                  encryptedRecord: try work.sealQuarantined(line, ordinal: record.provenance.ordinal)))
     }
 
     /// Reads and checks the header: every column classified, then exactly the schema.
-    private func readHeader(_ reader: CSVReader, pipeline: LoadedPipeline, file: String) throws -> [String] {
+    func readHeader(_ reader: CSVReader, pipeline: LoadedPipeline, file: String) throws -> [String] {
         var header = CSVRecord()
         guard try reader.read(into: &header) else {
             throw ClinloadError(.headerMismatch, stage: .validate, "the file is empty (no header)", location: .init(file: file, line: 1))
@@ -269,7 +307,7 @@ public final class BatchRunner {
     }
 
     /// Why a record cannot be loaded (empty: it can).
-    private func problems(of record: CSVRecord, header: [String], validator: RecordValidator) -> [QuarantineReason] {
+    func problems(of record: CSVRecord, header: [String], validator: RecordValidator) -> [QuarantineReason] {
         if let problem = record.problem {
             let field = problem.fieldIndex < header.count ? header[problem.fieldIndex] : "record"
             return [QuarantineReason(field: field, rule: problem.rule.rawValue)]
@@ -278,16 +316,6 @@ public final class BatchRunner {
             return [QuarantineReason(field: "record", rule: "field_count")]
         }
         return validator.violations(of: record)
-    }
-
-    /// The quarantined record, encrypted under the batch key and bound to its place.
-    private func sealQuarantined(_ record: CSVRecord, batchId: UUID, sealer: IdentifierSealer) throws -> [UInt8] {
-        var line = record.encodedLine()
-        defer { line.secureWipe() }
-        let column = IdentifierColumn(table: "etl.quarantine", column: "payload:1:\(record.provenance.ordinal)")
-        var out: [UInt8] = []
-        try line.withUnsafeBytes { try sealer.seal($0, column: column, surrogate: batchId, appendingTo: &out) }
-        return out
     }
 
     private func auditCounts(_ counts: BatchCounts, dataKey: UUID) -> [String: CanonicalJSON] {
@@ -312,7 +340,7 @@ public final class BatchRunner {
 
     static let cancelled = ClinloadError(.cancelled, stage: .load, "stopped on request (SIGTERM or SIGINT); nothing was committed")
 
-    private func stopIfCancelled() throws {
+    func stopIfCancelled() throws {
         if cancellation?.isCancelled == true { throw Self.cancelled }
     }
 

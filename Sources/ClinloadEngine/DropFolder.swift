@@ -37,5 +37,19 @@ public struct DropFolder: Sendable {
             default: ambiguous.append((path, claims.map(\.name)))
             }
         }
+        // Feeds that define patients load before feeds that refer to them, so a
+        // nightly drop of patients.csv and encounters.csv needs no replay.
+        assignments = assignments.enumerated().sorted { a, b in
+            let (ra, rb) = (Self.rank(a.element.pipeline), Self.rank(b.element.pipeline))
+            return ra != rb ? ra < rb : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    static func rank(_ pipeline: LoadedPipeline) -> Int {
+        switch pipeline.definition.subject.mode {
+        case .none: return 0
+        case .defines: return 1
+        case .reference: return 2
+        }
     }
 }

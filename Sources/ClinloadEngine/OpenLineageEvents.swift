@@ -84,7 +84,11 @@ public struct OpenLineageEvents {
 
     private func outputs(final: Bool) -> [CanonicalJSON] {
         var tables = Set(record.rowsLoaded.keys)
-        if let pipeline { tables.formUnion([pipeline.definition.target.identity.description, pipeline.definition.target.clinical.description]) }
+        if let pipeline {
+            let target = pipeline.definition.target
+            tables.formUnion([target.identity, target.clinical].compactMap { $0?.description })
+            tables.formUnion(pipeline.definition.rows.map(\.table.description))
+        }
         return tables.sorted().map { table in
             var object: [String: CanonicalJSON] = ["namespace": .string(outputNamespace), "name": .string("\(database).\(table)")]
             var facets: [String: CanonicalJSON] = [:]
@@ -106,22 +110,37 @@ public struct OpenLineageEvents {
         let definition = pipeline.definition
         var schema: [CanonicalJSON] = []
         var lineage: [String: CanonicalJSON] = [:]
-        for field in definition.fields {
+        // Record-level fields feed the identity and clinical targets; row groups their own tables.
+        let sources = [(definition.fields, definition.target.clinical?.description)]
+            + definition.rows.map { ($0.fields, Optional($0.table.description)) }
+        for (fields, clinicalTable) in sources {
+        for field in fields {
             let transformation: [String: CanonicalJSON]
             let column: String
             let type: String
-            if table == definition.target.identity.description, let identity = field.identityColumn {
+            if table == definition.target.identity?.description, clinicalTable == definition.target.clinical?.description,
+               let identity = field.identityColumn {
                 column = identity
                 type = "bytea"
                 transformation = ["type": "DIRECT", "subtype": "TRANSFORMATION", "masking": true,
                                   "description": "AES-256-GCM, bound to table, column and surrogate key"]
-            } else if table == definition.target.clinical.description, let clinical = field.clinical,
+            } else if table == clinicalTable, let clinical = field.clinical,
                       let derivation = field.effectiveDerivation {
                 column = clinical.column
                 type = "text"
-                transformation = derivation == .copy
-                    ? ["type": "DIRECT", "subtype": "IDENTITY", "masking": false]
-                    : ["type": "DIRECT", "subtype": "TRANSFORMATION", "masking": true, "description": .string("generalised: \(derivation.rawValue)")]
+                switch derivation {
+                case .copy:
+                    transformation = ["type": "DIRECT", "subtype": "IDENTITY", "masking": false]
+                case .datetime, .number:
+                    transformation = ["type": "DIRECT", "subtype": "TRANSFORMATION", "masking": false,
+                                      "description": .string("converted: \(derivation.rawValue)")]
+                case .pseudonym:
+                    transformation = ["type": "DIRECT", "subtype": "TRANSFORMATION", "masking": true,
+                                      "description": "keyed one-way pseudonym (HMAC-SHA-256)"]
+                case .year, .zip3:
+                    transformation = ["type": "DIRECT", "subtype": "TRANSFORMATION", "masking": true,
+                                      "description": .string("generalised: \(derivation.rawValue)")]
+                }
             } else {
                 continue
             }
@@ -130,6 +149,7 @@ public struct OpenLineageEvents {
                 "namespace": "file", "name": .string(path), "field": .string(field.name),
                 "transformations": [.object(transformation)],
             ]]]
+        }
         }
         return schema.isEmpty ? nil : (schema, lineage)
     }

@@ -17,65 +17,52 @@ final class RecordSplitter {
         var name: String
     }
 
-    struct ClinicalField {
-        var index: Int
-        var name: String
-        var derivation: FieldMapping.Derivation
-    }
-
-    let namespace: String
-    let naturalKeyIndexes: [Int]
-    let naturalKeyName: String
+    let subjectKey: SubjectKey
+    var naturalKeyName: String { subjectKey.name }
     let identity: [IdentityField]
-    let clinical: [ClinicalField]
+    let clinical: ClinicalColumns
     let identityTable: QualifiedTable
     let clinicalTable: QualifiedTable
     private let validators: [FieldValidator]
 
     init(pipeline: LoadedPipeline, validators: [FieldValidator]) {
         let definition = pipeline.definition
-        let position = Dictionary(uniqueKeysWithValues: pipeline.schema.fieldNames.enumerated().map { ($1, $0) })
-        namespace = definition.subject.namespace
-        naturalKeyIndexes = definition.subject.naturalKey.map { position[$0]! }
-        naturalKeyName = definition.subject.naturalKey.joined(separator: "+")
-        identityTable = definition.target.identity
-        clinicalTable = definition.target.clinical
+        subjectKey = SubjectKey(pipeline: pipeline)
+        // Lint guarantees both targets in `defines` mode, the only mode split here.
+        identityTable = definition.target.identity!
+        clinicalTable = definition.target.clinical!
         var identity: [IdentityField] = []
-        var clinical: [ClinicalField] = []
         // Schema order, so staging columns are stable for a given pipeline.
         for (index, name) in pipeline.schema.fieldNames.enumerated() {
             guard let mapping = definition.mapping(for: name) else { continue }
             if let column = mapping.identityColumn {
-                identity.append(IdentityField(index: index, column: IdentifierColumn(table: definition.target.identity.description, column: column), name: column))
-            }
-            if let target = mapping.clinical, let derivation = mapping.effectiveDerivation {
-                clinical.append(ClinicalField(index: index, name: target.column, derivation: derivation))
+                identity.append(IdentityField(index: index, column: IdentifierColumn(table: identityTable.description, column: column), name: column))
             }
         }
         self.identity = identity
-        self.clinical = clinical
+        clinical = ClinicalColumns(
+            fields: pipeline.schema.fieldNames.map { definition.mapping(for: $0) ?? FieldMapping(name: $0, fieldClass: .clinical, drop: true) },
+            missingValues: pipeline.schema.missingValues)
         self.validators = validators
     }
 
     var loaderPlan: VaultLoader.Plan {
         VaultLoader.Plan(
             identityTable: (identityTable.schema, identityTable.table), identityColumns: identity.map(\.name),
-            clinicalTable: (clinicalTable.schema, clinicalTable.table), clinicalColumns: clinical.map(\.name))
+            clinicalTable: (clinicalTable.schema, clinicalTable.table), clinicalColumns: clinical.names)
     }
 
     /// Appends the record's blind index to `out`.
     func blindIndex(of record: some FieldBytes, using index: BlindIndex, appendingTo out: inout [UInt8]) throws {
-        try index.compute(namespace: namespace, count: naturalKeyIndexes.count, appendingTo: &out) { i, body in
-            record.withField(naturalKeyIndexes[i]) { body($0) }
-        }
+        try subjectKey.blindIndex(of: record, using: index, appendingTo: &out)
     }
 
     /// Appends the record's staging row (binary COPY) to `out`.
     func appendStagingRow(
         _ record: some FieldBytes, provenance: RecordProvenance, surrogate: UUID, known: Bool, blindIndex: [UInt8],
-        sealer: IdentifierSealer, into out: inout [UInt8]
+        sealer: IdentifierSealer, pseudonyms: Pseudonymizer, into out: inout [UInt8]
     ) throws {
-        BinaryCopyEncoder.beginRow(fieldCount: VaultLoader.fixedStagingColumns + identity.count + clinical.count, into: &out)
+        BinaryCopyEncoder.beginRow(fieldCount: VaultLoader.fixedStagingColumns + identity.count + clinical.columns.count, into: &out)
         BinaryCopyEncoder.appendUUID(surrogate, into: &out)
         BinaryCopyEncoder.appendBytes(blindIndex, into: &out)
         BinaryCopyEncoder.appendInt64(Int64(provenance.ordinal), into: &out)
@@ -92,20 +79,6 @@ final class RecordSplitter {
                 }
             }
         }
-        for field in clinical {
-            record.withField(field.index) { value in
-                if validators[field.index].isMissing(value) {
-                    BinaryCopyEncoder.appendNull(into: &out)
-                    return
-                }
-                let kept: UnsafeBufferPointer<UInt8>
-                switch field.derivation {
-                case .copy: kept = value
-                case .year: kept = UnsafeBufferPointer(rebasing: value[0..<min(4, value.count)])
-                case .zip3: kept = UnsafeBufferPointer(rebasing: value[0..<min(3, value.count)])
-                }
-                BinaryCopyEncoder.appendBytes(UnsafeRawBufferPointer(kept), into: &out)
-            }
-        }
+        try clinical.append(record, pseudonyms: pseudonyms, into: &out)
     }
 }

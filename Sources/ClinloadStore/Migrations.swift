@@ -14,6 +14,8 @@ public enum Migrations {
         Migration(version: 1, name: "etl ledger, key store, audit log", sql: etlV1),
         Migration(version: 2, name: "patient vault and clinical patient", sql: patientV1),
         Migration(version: 3, name: "least-privilege roles: loader, analyst, auditor", sql: rolesV1),
+        Migration(version: 4, name: "clinical event tables", sql: clinicalEventsV1),
+        Migration(version: 5, name: "quarantine source references", sql: quarantineSourceV1),
     ]
 
     static let etlV1 = """
@@ -163,6 +165,12 @@ public enum Migrations {
         healthcare_expenses numeric,
         healthcare_coverage numeric
     );
+    """
+
+    /// Where an XML record was in its file and at its sender: byte offset and the
+    /// message control id (an operational token, never a person's identifier).
+    static let quarantineSourceV1 = """
+    ALTER TABLE etl.quarantine ADD COLUMN source_ref text, ADD COLUMN source_offset bigint;
     """
 
     /// Group roles (NOLOGIN): a DBA grants them to login roles. Roles belong to the

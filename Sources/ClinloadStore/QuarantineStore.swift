@@ -18,12 +18,20 @@ public final class QuarantineStore {
         public var provenance: RecordProvenance
         public var reasons: [QuarantineReason]
         public var encryptedRecord: [UInt8]?
+        /// An operational reference to find the record at its sender (the HL7
+        /// message control id), checked to be a plain short token.
+        public var sourceRef: String?
+        /// Where the record starts in the file, in bytes (XML).
+        public var sourceOffset: Int?
 
-        public init(inputOrdinal: Int, provenance: RecordProvenance, reasons: [QuarantineReason], encryptedRecord: [UInt8]?) {
+        public init(inputOrdinal: Int, provenance: RecordProvenance, reasons: [QuarantineReason], encryptedRecord: [UInt8]?,
+                    sourceRef: String? = nil, sourceOffset: Int? = nil) {
             self.inputOrdinal = inputOrdinal
             self.provenance = provenance
             self.reasons = reasons
             self.encryptedRecord = encryptedRecord
+            self.sourceRef = sourceRef
+            self.sourceOffset = sourceOffset
         }
     }
 
@@ -45,16 +53,22 @@ public final class QuarantineStore {
             var parameters: [PostgresParameter] = []
             for row in slice {
                 let n = parameters.count
-                values.append("($\(n + 1)::uuid, $\(n + 2)::int, $\(n + 3)::bigint, $\(n + 4)::bigint, $\(n + 5)::jsonb, $\(n + 6), $\(n + 7)::uuid)")
-                let reasons = CanonicalJSON.array(row.reasons.map { ["field": .string($0.field), "rule": .string($0.rule)] })
+                values.append("($\(n + 1)::uuid, $\(n + 2)::int, $\(n + 3)::bigint, $\(n + 4)::bigint, $\(n + 5)::jsonb, $\(n + 6), $\(n + 7)::uuid, $\(n + 8), $\(n + 9)::bigint)")
+                let reasons = CanonicalJSON.array(row.reasons.map { reason in
+                    var entry: [String: CanonicalJSON] = ["field": .string(reason.field), "rule": .string(reason.rule)]
+                    if let line = reason.line { entry["line"] = .int(line) }
+                    return .object(entry)
+                })
                 parameters += [
                     .text(batchId.uuidString), .int(row.inputOrdinal), .int(row.provenance.ordinal), .int(row.provenance.line),
                     .text(reasons.text), row.encryptedRecord.map { .bytes($0) } ?? .null,
                     row.encryptedRecord == nil ? .null : dataKeyId.map { .text($0.uuidString) } ?? .null,
+                    row.sourceRef.map { .text($0) } ?? .null, row.sourceOffset.map { .int($0) } ?? .null,
                 ]
             }
             try connection.query("""
-                INSERT INTO etl.quarantine (batch_id, input_ordinal, source_ordinal, source_line, reasons, payload, data_key_id)
+                INSERT INTO etl.quarantine (batch_id, input_ordinal, source_ordinal, source_line, reasons, payload, data_key_id,
+                                            source_ref, source_offset)
                 VALUES \(values.joined(separator: ", "))
                 """, parameters)
             written += slice.count

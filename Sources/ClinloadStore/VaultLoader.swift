@@ -71,28 +71,16 @@ public struct VaultLoader {
     /// setting can only change before the session's first temporary table.
     public static func prepareSession(_ connection: PostgresConnection) {
         _ = try? connection.execute("SET temp_buffers = '256MB'")
+        // Dates without a time zone (Synthea's YYYY-MM-DD) are read as UTC, the
+        // same rule the timestamp derivation applies, whatever the server's default.
+        _ = try? connection.execute("SET TimeZone = 'UTC'")
     }
 
     public var copyStatement: String { "COPY \(Self.staging) FROM STDIN (FORMAT binary)" }
 
     /// The surrogates already assigned to these blind indexes (committed rows).
     public func existingSurrogates(blindIndexes: [[UInt8]]) throws -> [[UInt8]: UUID] {
-        guard !blindIndexes.isEmpty else { return [:] }
-        // A bytea[] literal: {"\\x00ff...",...}; hex digits need no further escaping.
-        var literal = "{"
-        for (i, b) in blindIndexes.enumerated() {
-            if i > 0 { literal += "," }
-            literal += "\"\\\\x" + b.hexString + "\""
-        }
-        literal += "}"
-        let rows = try connection.query("""
-            SELECT blind_index, surrogate_id::text FROM \(plan.identityName) WHERE blind_index = ANY($1::bytea[])
-            """, [.text(literal)])
-        var out: [[UInt8]: UUID] = [:]
-        for r in 0..<rows.rowCount {
-            if let key = rows.bytes(r, 0), let id = rows.string(r, 1).flatMap(UUID.init(uuidString:)) { out[key] = id }
-        }
-        return out
+        try VaultLookup(connection: connection, identityTable: plan.identityName).surrogates(blindIndexes: blindIndexes)
     }
 
     /// Moves staged rows whose blind index repeats an earlier row of this batch to
@@ -112,6 +100,18 @@ public struct VaultLoader {
             SELECT $1::uuid, 1, source_ordinal, source_line, $2::jsonb FROM removed
             """, [.text(batchId.uuidString), .text(reasons)])
         return moved.affectedRows
+    }
+
+    /// Keeps only the latest staged row per patient (`on_repeat: latest`): an
+    /// admission then an update in one file leave the update in the vault. Both
+    /// rows carry the same surrogate, so either is a valid vault row.
+    public func collapseRepeats() throws -> Int {
+        try connection.query("""
+            DELETE FROM \(Self.staging) s USING (
+                SELECT ctid AS row_ref, row_number() OVER (PARTITION BY blind_index ORDER BY source_ordinal DESC) AS rank
+                FROM \(Self.staging)
+            ) r WHERE s.ctid = r.row_ref AND r.rank > 1
+            """).affectedRows
     }
 
     /// Merges staged rows into the final tables: patients already in the vault

@@ -15,7 +15,13 @@ struct LintCommand: ParsableCommand {
         for file in files {
             do {
                 let loaded = try DefinitionLoader.loadPipeline(file.path, pipelinesDirectory: URL(fileURLWithPath: pipelines))
-                print("ok    \(file.lastPathComponent)  (\(loaded.definition.fields.count) fields classified)")
+                let rows = loaded.definition.rows.reduce(0) { $0 + $1.fields.count }
+                let counted = "\(loaded.definition.fields.count + rows) fields classified" + (loaded.definition.drop.isEmpty ? "" : ", \(loaded.definition.drop.count) parts dropped")
+                if let unavailable = loaded.unavailable {
+                    print("ok    \(file.lastPathComponent)  (\(counted); cannot run here: \(unavailable))")
+                } else {
+                    print("ok    \(file.lastPathComponent)  (\(counted))")
+                }
             } catch let error as ClinloadError {
                 failures += 1
                 print("FAIL  \(file.lastPathComponent)  \(error)")

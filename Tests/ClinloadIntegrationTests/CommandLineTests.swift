@@ -90,6 +90,16 @@ struct CommandLineTests {
         #expect(second.stdout.contains("already_loaded"))
         #expect(second.stderr.contains("already loaded"))
 
+        // The rejected batch's quarantine: positions and rules, as a table and as JSON lines.
+        let rejected = try store.connect().query("SELECT batch_id::text FROM etl.batches WHERE state = 'rejected'").string(0, 0) ?? ""
+        let listed = try CLI.run(["quarantine", "list", rejected] + common.dropFirst(2), in: store.folder)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("RULE") && listed.stdout.contains("bad.csv"))
+        let json = try CLI.run(["quarantine", "list", rejected, "--json"] + common.dropFirst(2), in: store.folder)
+        let objects = json.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.count == 20)
+        #expect(objects.allSatisfy { ($0["reasons"] as? [[String: Any]])?.isEmpty == false && $0["payload_encrypted"] as? Bool == true })
+
         // Canaries: every identifier of both files, none printed anywhere.
         var canaries = Set<String>()
         for i in 1..<failingLines.count { canaries.insert("Canary\(i)Nick") }
@@ -98,7 +108,7 @@ struct CommandLineTests {
                                                      inFile: file, longerThan: 4))
         }
         #expect(canaries.count > 300)
-        let output = first.stdout + first.stderr + second.stdout + second.stderr
+        let output = first.stdout + first.stderr + second.stdout + second.stderr + listed.stdout + json.stdout
         let leaked = canaries.filter { output.contains($0) }
         #expect(leaked.isEmpty, "leaked \(leaked.count) values")
         // Nor in any table outside the vault's ciphertexts (batches, audit, quarantine reasons...).

@@ -1,0 +1,73 @@
+import ClinloadCore
+import ClinloadDefinitions
+import ClinloadExtract
+import ClinloadStore
+import ClinloadValidate
+import Foundation
+
+extension BatchRunner {
+    /// An event or reference-data file (CSV, subject `reference` or `none`): one
+    /// clinical row per record, keyed to a patient found in the vault by the blind
+    /// index of the record's patient reference. A record naming a patient the vault
+    /// does not hold is quarantined (rule `unknown_subject`): load the patient feed
+    /// first (`run --all` orders feeds that way), then replay.
+    func stageEventCSV(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> () throws -> [String: Int] {
+        let definition = pipeline.definition
+        let validator = try RecordValidator(schema: pipeline.schema)
+        let columns = ClinicalColumns(
+            fields: pipeline.schema.fieldNames.map { definition.mapping(for: $0) ?? FieldMapping(name: $0, fieldClass: .clinical, drop: true) },
+            missingValues: pipeline.schema.missingValues)
+        let hasSubject = definition.subject.mode == .reference
+        let subjectKey = SubjectKey(pipeline: pipeline)
+        let lookup = definition.target.identity.map { VaultLookup(connection: connection, identityTable: $0.description) }
+        let table = definition.target.clinical!   // lint: CSV pipelines name their clinical table
+        let stage = try RowTableStage(connection: connection, table: (table.schema, table.table), columns: columns.names,
+                                      hasSubject: hasSubject, stagingName: "clinload_rows_0")
+        try stage.createStaging()
+        let reader = try CSVReader(path: work.input.path, header: true)
+        let header = try readHeader(reader, pipeline: pipeline, file: work.input.path)
+
+        var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)
+        var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
+        var atEnd = false
+        while !atEnd {
+            var kept = 0
+            while kept < chunkSize {
+                guard try reader.read(into: &chunk[kept]) else { atEnd = true; break }
+                counts.recordsRead += 1
+                var reasons = problems(of: chunk[kept], header: header, validator: validator)
+                if reasons.isEmpty { reasons = columns.violations(of: chunk[kept]) }
+                if !reasons.isEmpty {
+                    try quarantine(chunk[kept], reasons: reasons, work: work, counts: &counts)
+                    continue
+                }
+                if hasSubject {
+                    blindIndexes[kept].removeAll(keepingCapacity: true)
+                    try subjectKey.blindIndex(of: chunk[kept], using: work.blindIndex, appendingTo: &blindIndexes[kept])
+                }
+                kept += 1
+            }
+            let patients = hasSubject ? try lookup!.surrogates(blindIndexes: Array(blindIndexes[0..<kept])) : [:]
+            for i in 0..<kept {
+                let surrogate = hasSubject ? patients[blindIndexes[i]] : nil
+                if hasSubject, surrogate == nil {
+                    try quarantine(chunk[i], reasons: [QuarantineReason(field: subjectKey.name, rule: "unknown_subject")],
+                                   work: work, counts: &counts)
+                    continue
+                }
+                stage.beginRow(surrogate: surrogate, ordinal: chunk[i].provenance.ordinal, item: 1)
+                try stage.appendValues { try columns.append(chunk[i], pseudonyms: work.pseudonyms, into: &$0) }
+            }
+            try stage.flush()
+            try work.quarantine.flush()
+            progress?(reader.bytesRead, work.input.bytes, counts.recordsRead)
+            try stopIfCancelled()
+        }
+        let expected = counts.recordsLoaded
+        return {
+            let rows = try stage.merge(batchId: work.batchId)
+            try Self.checkCounts([rows], expected: expected)
+            return [stage.tableName: rows]
+        }
+    }
+}

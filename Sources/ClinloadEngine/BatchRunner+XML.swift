@@ -1,0 +1,182 @@
+import ClinloadCore
+import ClinloadDefinitions
+import ClinloadPostgres
+import ClinloadStore
+import ClinloadValidate
+import ClinloadXML
+import ClinloadXMLMapping
+import Foundation
+
+extension BatchRunner {
+    /// Records staged per round trip: bounded by count and by tree bytes, since
+    /// one CDA document can be hundreds of kilobytes.
+    static let xmlChunkRecords = 256
+    static let xmlChunkBytes = 8 << 20
+
+    /// An XML feed (HL7 v2 messages, CDA documents), `defines` mode: each record
+    /// upserts its patient in the vault (the latest record of a patient wins) and
+    /// adds rows to the clinical tables of its row groups. Schema problems,
+    /// missing required values, bad timestamps, unsupported structures or versions
+    /// quarantine the record — re-serialised and encrypted — and never stop the
+    /// others. XML that is not well-formed refuses the whole file.
+    func stageXML(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> () throws -> [String: Int] {
+        let definition = pipeline.definition
+        let file = work.input.path
+        let version = definition.source.format == .hl7v2XML ? HL7VersionSniffer.version(ofFile: file) : nil
+        let reader = try XMLStreamReader(path: file, schema: try xmlSchema(for: pipeline, version: version))
+        let names = XMLNameTable()
+        let mapper = try XMLRecordMapper(definition: definition, names: names)
+        let assembler = XMLRecordAssembler(
+            reader: reader,
+            plan: .init(namespace: definition.source.namespace ?? "", records: Set(definition.source.records),
+                        envelope: Set(definition.source.envelope)),
+            names: names, file: file)
+        let versionPath = definition.source.format == .hl7v2XML && !definition.source.schemasByVersion.isEmpty
+            ? try CompiledXMLPath("MSH/MSH.12/VID.1 | MSH/MSH.12", defaultNamespace: definition.source.namespace ?? "",
+                                  prefixes: [:], names: names)
+            : nil
+        let validator = try RecordValidator(schema: pipeline.schema)
+        let splitter = RecordSplitter(pipeline: pipeline, validators: validator.fields)
+        let loader = try VaultLoader(connection: connection, plan: splitter.loaderPlan)
+        try loader.lockTargets()
+        try loader.createStaging()
+        let groupColumns = mapper.groups.map { ClinicalColumns(fields: $0.definition.fields) }
+        let stages = try mapper.groups.enumerated().map { index, group in
+            try RowTableStage(connection: connection, table: (group.definition.table.schema, group.definition.table.table),
+                              columns: groupColumns[index].names, hasSubject: true, stagingName: "clinload_rows_\(index)")
+        }
+        for stage in stages { try stage.createStaging() }
+
+        var chunk: [(tree: XMLRecordTree, mapped: XMLRecordMapper.Mapped, info: XMLRecordAssembler.RecordInfo, blindIndex: [UInt8])] = []
+        var chunkBytes = 0
+        var tree = XMLRecordTree()
+        var stagedRows = [Int](repeating: 0, count: stages.count)
+
+        func flushChunk() throws {
+            guard !chunk.isEmpty else { return }
+            let existing = try loader.existingSurrogates(blindIndexes: chunk.map(\.blindIndex))
+            try connection.copyIn(loader.copyStatement) { writer in
+                writer.buffer.append(contentsOf: BinaryCopyEncoder.header)
+                for record in chunk {
+                    let known = existing[record.blindIndex]
+                    let surrogate = try known ?? work.surrogates.surrogate(blindIndex: record.blindIndex)
+                    try splitter.appendStagingRow(
+                        XMLFieldView(tree: record.tree, values: record.mapped.fields),
+                        provenance: RecordProvenance(ordinal: record.info.ordinal, line: record.info.line),
+                        surrogate: surrogate, known: known != nil, blindIndex: record.blindIndex, sealer: work.sealer,
+                        pseudonyms: work.pseudonyms, into: &writer.buffer)
+                    try writer.flushIfFull()
+                    for (g, rows) in record.mapped.rows.enumerated() {
+                        for (k, values) in rows.enumerated() {
+                            stages[g].beginRow(surrogate: surrogate, ordinal: record.info.ordinal, item: k + 1)
+                            try stages[g].appendValues {
+                                try groupColumns[g].append(XMLFieldView(tree: record.tree, values: values), pseudonyms: work.pseudonyms, into: &$0)
+                            }
+                            stagedRows[g] += 1
+                        }
+                    }
+                }
+                writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
+            }
+            for stage in stages { try stage.flush() }
+            try work.quarantine.flush()
+            chunk.removeAll(keepingCapacity: true)
+            chunkBytes = 0
+        }
+
+        while let info = try assembler.next(into: &tree) {
+            counts.recordsRead += 1
+            var mapped = XMLRecordMapper.Mapped()
+            // An unsupported HL7 version says more than the schema errors it causes.
+            let structural = info.reasons.first.map { ["unsupported_structure", "wrong_namespace"].contains($0.rule) } ?? false
+            var reasons = structural ? info.reasons
+                : unsupportedVersion(tree, versionPath, allowed: definition.source.schemasByVersion) ?? info.reasons
+            if reasons.isEmpty {
+                mapper.map(tree, into: &mapped)
+                reasons = problems(of: tree, mapped: mapped, mapper: mapper, validator: validator, splitter: splitter,
+                                   groupColumns: groupColumns)
+            }
+            if !reasons.isEmpty {
+                counts.recordsQuarantined += 1
+                var payload = tree.serialized(names: names)
+                defer { payload.secureWipe() }
+                if mapped.recordRef == nil { mapper.map(tree, into: &mapped) }
+                work.quarantine.add(.init(
+                    inputOrdinal: 1, provenance: RecordProvenance(ordinal: info.ordinal, line: info.line), reasons: reasons,
+                    encryptedRecord: try work.sealQuarantined(payload, ordinal: info.ordinal),
+                    sourceRef: mapped.recordRef, sourceOffset: info.byteOffset))
+                continue
+            }
+            var blindIndex: [UInt8] = []
+            try splitter.blindIndex(of: XMLFieldView(tree: tree, values: mapped.fields), using: work.blindIndex, appendingTo: &blindIndex)
+            chunkBytes += tree.bytes.count
+            chunk.append((tree, mapped, info, blindIndex))
+            tree = XMLRecordTree()
+            if chunk.count >= Self.xmlChunkRecords || chunkBytes >= Self.xmlChunkBytes {
+                try flushChunk()
+                progress?(reader.bytesConsumed, work.input.bytes, counts.recordsRead)
+                try stopIfCancelled()
+            }
+        }
+        try flushChunk()
+        try work.quarantine.flush()
+        progress?(work.input.bytes, work.input.bytes, counts.recordsRead)
+
+        let expected = counts.recordsLoaded
+        let staged = stagedRows
+        return {
+            // Counts add up: one staged vault row per loaded record, before the
+            // latest record of each patient is kept.
+            let stagedPatients = try self.connection.query("SELECT count(*) FROM clinload_stage").int(0, 0) ?? -1
+            try Self.checkCounts([stagedPatients], expected: expected)
+            _ = try loader.collapseRepeats()
+            let merged = try loader.merge(batchId: work.batchId, dataKeyId: work.dataKeyId)
+            try Self.checkCounts([merged.clinicalRows], expected: merged.identityRows)
+            var rows = [loader.plan.identityName: merged.identityRows, loader.plan.clinicalName: merged.clinicalRows]
+            for (g, stage) in stages.enumerated() {
+                let n = try stage.merge(batchId: work.batchId)
+                try Self.checkCounts([n], expected: staged[g])
+                rows[stage.tableName, default: 0] += n
+            }
+            return rows
+        }
+    }
+
+    /// Why a well-formed, schema-valid record still cannot be loaded.
+    private func problems(
+        of tree: XMLRecordTree, mapped: XMLRecordMapper.Mapped, mapper: XMLRecordMapper, validator: RecordValidator,
+        splitter: RecordSplitter, groupColumns: [ClinicalColumns]
+    ) -> [QuarantineReason] {
+        let record = XMLFieldView(tree: tree, values: mapped.fields)
+        var reasons = validator.violations(of: record) + splitter.clinical.violations(of: record)
+        for (g, group) in mapper.groups.enumerated() {
+            for (k, values) in mapped.rows[g].enumerated() {
+                let prefix = "\(group.definition.name)[\(k + 1)]."
+                let line = mapped.rowLines[g][k]
+                for (f, field) in group.definition.fields.enumerated() where field.required && (values[f]?.isEmpty ?? true) {
+                    reasons.append(QuarantineReason(field: prefix + field.name, rule: "required", line: line))
+                }
+                reasons += groupColumns[g].violations(of: XMLFieldView(tree: tree, values: values), fieldPrefix: prefix, line: line)
+            }
+        }
+        return Array(reasons.prefix(XMLRecordAssembler.maxReasonsPerRecord))
+    }
+
+    /// A message whose MSH.12 names a version the pipeline has no schema for.
+    private func unsupportedVersion(_ tree: XMLRecordTree, _ path: CompiledXMLPath?, allowed: [String: String]) -> [QuarantineReason]? {
+        guard let path, !tree.isEmpty else { return nil }
+        let version = path.value(in: tree, from: 0).map { String(decoding: tree.bytes[$0], as: UTF8.self) }
+        guard version.map({ allowed[$0] == nil }) ?? true else { return nil }
+        return [QuarantineReason(field: "MSH/MSH.12", rule: "unsupported_version", line: Int(tree.nodes[0].line))]
+    }
+
+    /// The compiled XSD for this file: by HL7 version when the pipeline has one
+    /// for it, else the pipeline's default schema.
+    func xmlSchema(for pipeline: LoadedPipeline, version: String?) throws -> XMLSchema {
+        let url = version.flatMap { pipeline.xmlSchemasByVersion[$0] } ?? pipeline.schemaURL
+        if let cached = compiledSchemas[url.path] { return cached }
+        let schema = try XMLSchema(path: url.path, root: pipeline.xmlSchemaRoot?.path)
+        compiledSchemas[url.path] = schema
+        return schema
+    }
+}

@@ -1,0 +1,131 @@
+import ClinloadCore
+import ClinloadCrypto
+import ClinloadDefinitions
+import ClinloadPostgres
+import ClinloadValidate
+import Foundation
+
+/// The clinical columns of one target table, compiled from field mappings: which
+/// field feeds each column and how it is derived on the way (README,
+/// "Derivations"). Shared by every feed shape: the patient row of a CSV, each
+/// record of an event CSV, each row of an XML group.
+struct ClinicalColumns {
+    struct Column {
+        var index: Int
+        var name: String
+        var derivation: FieldMapping.Derivation
+        var pseudonymSpace: String
+        var fieldName: String
+    }
+
+    let columns: [Column]
+    private let missingValues: [[UInt8]]
+
+    /// `fields` in the order of the record's values (`index` = position in it).
+    init(fields: [FieldMapping], missingValues: [String] = [""]) {
+        columns = fields.enumerated().compactMap { index, field in
+            guard let target = field.clinical, let derivation = field.effectiveDerivation else { return nil }
+            return Column(index: index, name: target.column, derivation: derivation, pseudonymSpace: target.pseudonymSpace,
+                          fieldName: field.name)
+        }
+        self.missingValues = missingValues.map { Array($0.utf8) }
+    }
+
+    var names: [String] { columns.map(\.name) }
+
+    @inline(__always)
+    func isMissing(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
+        for m in missingValues where m.count == v.count {
+            if m.withUnsafeBufferPointer({ $0.elementsEqual(v) }) { return true }
+        }
+        return false
+    }
+
+    /// Derivations that can fail on a present value (a timestamp that is not one):
+    /// the record is quarantined before anything is staged.
+    func violations(of record: some FieldBytes, fieldPrefix: String = "", line: Int? = nil) -> [QuarantineReason] {
+        var reasons: [QuarantineReason] = []
+        for column in columns where column.derivation == .datetime {
+            record.withField(column.index) { value in
+                if !isMissing(value), !TimestampSyntax.isTimestamp(value) {
+                    reasons.append(QuarantineReason(field: fieldPrefix + column.fieldName, rule: "datetime", line: line))
+                }
+            }
+        }
+        return reasons
+    }
+
+    /// Appends each column's value (binary COPY text) to a staging row.
+    func append(_ record: some FieldBytes, pseudonyms: Pseudonymizer, into out: inout [UInt8]) throws {
+        for column in columns {
+            try record.withField(column.index) { value in
+                if isMissing(value) {
+                    BinaryCopyEncoder.appendNull(into: &out)
+                    return
+                }
+                switch column.derivation {
+                case .copy:
+                    BinaryCopyEncoder.appendBytes(UnsafeRawBufferPointer(value), into: &out)
+                case .year:
+                    BinaryCopyEncoder.appendBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: value[0..<min(4, value.count)])), into: &out)
+                case .zip3:
+                    BinaryCopyEncoder.appendBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: value[0..<min(3, value.count)])), into: &out)
+                case .pseudonym:
+                    try BinaryCopyEncoder.appendValue(into: &out) { buffer in
+                        try pseudonyms.append(space: column.pseudonymSpace, value: value, into: &buffer)
+                    }
+                case .datetime:
+                    // Checked by `violations` before staging; a failure here is a bug.
+                    try BinaryCopyEncoder.appendValue(into: &out) { buffer in
+                        guard TimestampSyntax.normalise(value, into: &buffer) else {
+                            throw ClinloadError(.internalError, stage: .transform, "a timestamp passed validation but not conversion",
+                                                location: .init(field: column.fieldName, rule: "datetime"))
+                        }
+                    }
+                case .number:
+                    if NumberSyntax.isDecimal(value) {
+                        BinaryCopyEncoder.appendBytes(UnsafeRawBufferPointer(value), into: &out)
+                    } else {
+                        BinaryCopyEncoder.appendNull(into: &out)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keyed one-way pseudonyms (`derive: pseudonym`): a UUID from the blind-index
+/// HMAC over (namespace, space, value). The same record id gives the same key in
+/// every table, so rows join; without the blind-index key nobody can go back from
+/// the key to the id, or test a guess.
+final class Pseudonymizer {
+    private let index: BlindIndex
+    private let namespace: String
+    private var scratch: [UInt8] = []
+    private var domains: [String: String] = [:]
+
+    init(index: BlindIndex, namespace: String) {
+        self.index = index
+        self.namespace = namespace
+    }
+
+    /// Appends the UUID as text (staging columns are text; the merge casts).
+    func append(space: String, value: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) throws {
+        let domain = domains[space] ?? {
+            let d = "\(namespace)\u{0}pseudonym\u{0}\(space)"
+            domains[space] = d
+            return d
+        }()
+        scratch.removeAll(keepingCapacity: true)
+        try index.compute(namespace: domain, count: 1, appendingTo: &scratch) { _, body in body(value) }
+        // RFC 9562 version 8 (custom) with the RFC variant: a valid UUID, marked as not random.
+        scratch[6] = (scratch[6] & 0x0F) | 0x80
+        scratch[8] = (scratch[8] & 0x3F) | 0x80
+        let hex = Array("0123456789abcdef".utf8)
+        for i in 0..<16 {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int(scratch[i] >> 4)])
+            out.append(hex[Int(scratch[i] & 0x0F)])
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import ClinloadCore
+import ClinloadXML
+
+/// Cuts a streaming XML feed into records (messages, documents) and builds each
+/// record's tree, attributing schema-validity problems to the record they occur in.
+///
+/// Layout understood: the root is a record, or an envelope element (a batch
+/// wrapper) whose children are records, further envelope elements, or fields of
+/// an envelope segment (`FHS.1` under `FHS`, skipped). Anything else met where a
+/// record could be is a record of a structure the pipeline does not take: it is
+/// still counted and quarantined (rule `unsupported_structure`), never skipped.
+public final class XMLRecordAssembler {
+    public struct Plan: Sendable {
+        public var namespace: String
+        public var records: Set<String>
+        public var envelope: Set<String>
+
+        public init(namespace: String, records: Set<String>, envelope: Set<String>) {
+            self.namespace = namespace
+            self.records = records
+            self.envelope = envelope
+        }
+    }
+
+    /// What the engine needs to know about a completed record besides its tree.
+    public struct RecordInfo: Sendable {
+        public var ordinal: Int
+        public var line: Int
+        public var byteOffset: Int
+        public var rootName: String
+        /// Why the record cannot be loaded whatever its content (structure, namespace, schema).
+        public var reasons: [QuarantineReason]
+    }
+
+    /// At most this many schema problems are kept per record: enough to act on,
+    /// bounded for a record that is wrong everywhere.
+    public static let maxReasonsPerRecord = 20
+
+    let reader: XMLStreamReader
+    let plan: Plan
+    public let names: XMLNameTable
+    let file: String
+    private var ordinal = 0
+    /// Envelope elements open above the current position (local names).
+    private var envelopeStack: [String] = []
+    private var skipDepth: Int?
+    private var recordDepth: Int?
+    private var stack: [Int32] = []
+    private var info = RecordInfo(ordinal: 0, line: 0, byteOffset: 0, rootName: "", reasons: [])
+    /// Validity problems met outside any record, given to the next record.
+    private var envelopeReasons: [QuarantineReason] = []
+    private var sawRoot = false
+
+    public init(reader: XMLStreamReader, plan: Plan, names: XMLNameTable, file: String) {
+        self.reader = reader
+        self.plan = plan
+        self.names = names
+        self.file = file
+    }
+
+    /// Reads the next record into `tree`; nil at the end of the file. Throws on
+    /// XML that is not well-formed (the whole file is refused: nothing after the
+    /// break can be trusted, and nothing before it is committed).
+    public func next(into tree: inout XMLRecordTree) throws -> RecordInfo? {
+        while try reader.read() {
+            switch reader.kind {
+            case .startElement:
+                if recordDepth != nil {
+                    let node = tree.addElement(name: nameId(), parent: stack.last ?? -1, line: reader.line)
+                    addAttributes(to: node, &tree)
+                    stack.append(node)
+                    collectIssues(tree)
+                } else if skipDepth == nil {
+                    try startOutsideRecord(&tree)
+                }
+            case .text:
+                if recordDepth != nil, let node = stack.last {
+                    reader.withText { tree.appendText(to: node, $0) }
+                }
+            case .endElement:
+                if let depth = recordDepth {
+                    collectIssues(tree)
+                    stack.removeLast()
+                    if reader.depth == depth {
+                        recordDepth = nil
+                        info.reasons = Array(info.reasons.prefix(Self.maxReasonsPerRecord))
+                        return info
+                    }
+                } else if let depth = skipDepth {
+                    if reader.depth == depth { skipDepth = nil }
+                } else if !envelopeStack.isEmpty, reader.depth == envelopeStack.count - 1 {
+                    envelopeStack.removeLast()
+                }
+                if recordDepth == nil { collectEnvelopeIssues() }
+            }
+        }
+        if !envelopeReasons.isEmpty {
+            throw ClinloadError(.malformedXML, stage: .validate, "the batch envelope around the records breaks the schema",
+                                location: .init(file: file, line: envelopeReasons[0].line, field: envelopeReasons[0].field,
+                                                rule: envelopeReasons[0].rule))
+        }
+        guard sawRoot else {
+            throw ClinloadError(.emptyInput, stage: .extract, "the file holds no XML element", location: .init(file: file))
+        }
+        return nil
+    }
+
+    private func startOutsideRecord(_ tree: inout XMLRecordTree) throws {
+        sawRoot = true
+        let local = reader.localName
+        if plan.envelope.contains(local), reader.namespaceURI == plan.namespace, reader.depth == envelopeStack.count {
+            envelopeStack.append(local)
+            collectEnvelopeIssues()
+            return
+        }
+        if let parent = envelopeStack.last, local.hasPrefix(parent + ".") {
+            skipDepth = reader.depth
+            return
+        }
+        // A record begins.
+        ordinal += 1
+        recordDepth = reader.depth
+        tree.reset()
+        stack.removeAll(keepingCapacity: true)
+        let node = tree.addElement(name: nameId(), parent: -1, line: reader.line)
+        addAttributes(to: node, &tree)
+        stack.append(node)
+        info = RecordInfo(ordinal: ordinal, line: reader.line, byteOffset: reader.bytesConsumed, rootName: local, reasons: envelopeReasons)
+        envelopeReasons.removeAll()
+        if reader.namespaceURI != plan.namespace {
+            info.reasons.append(QuarantineReason(field: local, rule: "wrong_namespace"))
+        } else if !plan.records.contains(local) {
+            info.reasons.append(QuarantineReason(field: local, rule: "unsupported_structure"))
+        }
+        collectIssues(tree)
+    }
+
+    private func nameId() -> Int32 { names.id(namespace: reader.namespaceURI, local: reader.localName) }
+
+    private func addAttributes(to node: Int32, _ tree: inout XMLRecordTree) {
+        reader.forEachAttribute { local, namespace, value in
+            tree.addAttribute(to: node, name: names.id(namespace: namespace, local: local), value: value)
+        }
+    }
+
+    /// Schema problems reported while reading this record's elements, each with
+    /// the element path inside the record (never a value).
+    private func collectIssues(_ tree: XMLRecordTree) {
+        let issues = reader.takeValidityIssues()
+        guard !issues.isEmpty else { return }
+        let stackPath = stack.dropFirst().map { names.localName(tree.nodes[Int($0)].name) }
+        for issue in issues where info.reasons.count < Self.maxReasonsPerRecord {
+            var path = stackPath
+            if let element = issue.element, element != (path.last ?? info.rootName) { path.append(element) }
+            let field = path.isEmpty ? info.rootName : path.joined(separator: "/")
+            info.reasons.append(QuarantineReason(field: field, rule: issue.rule, line: issue.line))
+        }
+    }
+
+    private func collectEnvelopeIssues() {
+        for issue in reader.takeValidityIssues() where envelopeReasons.count < Self.maxReasonsPerRecord {
+            envelopeReasons.append(QuarantineReason(field: issue.element ?? envelopeStack.joined(separator: "/"), rule: issue.rule, line: issue.line))
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ClinloadCore
+import ClinloadDefinitions
+import ClinloadEngine
+import ClinloadPostgres
+import Foundation
+import Testing
+
+@Suite("Synthea corpus: all 17 CSVs")
+struct CorpusSyntheaFeedsTests {
+    static let folder = Repository.corpus.appendingPathComponent("OHDSI__dbt-synthea/seeds/synthea")
+
+    /// Every file loads through its pipeline (assigned by the drop-folder
+    /// matcher, patients before the feeds that refer to them), row counts match
+    /// the files, rows join to the same patients, and no identifier from any file
+    /// is stored in plaintext anywhere.
+    @Test func everyFileLoadsWithMatchingCountsAndNoPlaintext() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let pipelines = try DefinitionLoader.pipelineFiles(in: Repository.pipelines)
+            .map { try DefinitionLoader.loadPipeline($0.path, pipelinesDirectory: Repository.pipelines) }
+            .filter { $0.definition.source.format == .csv }
+        let drop = try DropFolder(directory: Self.folder, pipelines: pipelines)
+        #expect(drop.unmatched.isEmpty, "\(drop.unmatched)")
+        #expect(drop.ambiguous.isEmpty)
+        #expect(drop.assignments.count == 17)
+        #expect(drop.assignments.first(where: { $0.pipeline.definition.subject.mode != .none })?.pipeline.name == "synthea_patients")
+
+        var loadedTables: [String: Int] = [:]
+        for assignment in drop.assignments {
+            let outcome = try store.run(assignment.path, pipeline: assignment.pipeline)
+            let file = URL(fileURLWithPath: assignment.path).lastPathComponent
+            let lines = FixtureCSV.rows(try String(contentsOfFile: assignment.path, encoding: .utf8)).count - 1
+            #expect(outcome.status == .loaded, "\(file): \(String(describing: outcome.error)) \(outcome.reasons)")
+            #expect(outcome.counts.recordsRead == lines, "\(file)")
+            #expect(outcome.counts.recordsQuarantined == 0, "\(file): \(outcome.reasons)")
+            let table = assignment.pipeline.definition.target.clinical!.description
+            #expect(outcome.counts.rowsLoaded[table] == lines, "\(file) → \(table)")
+            loadedTables[table, default: 0] += lines
+        }
+        for (table, rows) in loadedTables {
+            #expect(try store.count("SELECT count(*) FROM \(table)") == rows, "\(table)")
+        }
+
+        let connection = try store.connect()
+        defer { connection.close() }
+        // Event rows hang off the patients of patients.csv, and conditions join their encounters by pseudonym.
+        #expect(try store.count("""
+            SELECT count(*) FROM clinical.encounter e LEFT JOIN clinical.patient p USING (surrogate_id) WHERE p.surrogate_id IS NULL
+            """) == 0)
+        #expect(try store.count("SELECT count(DISTINCT surrogate_id) FROM clinical.encounter") == 27)
+        #expect(try store.count("""
+            SELECT count(*) FROM clinical.condition c JOIN clinical.encounter e USING (encounter_key)
+            WHERE c.surrogate_id <> e.surrogate_id
+            """) == 0)
+        #expect(try store.count("""
+            SELECT count(*) FROM clinical.condition c WHERE NOT EXISTS (SELECT 1 FROM clinical.encounter e WHERE e.encounter_key = c.encounter_key)
+            """) == 0)
+
+        // No identifier of any file in plaintext: patient ids, names, SSNs, addresses,
+        // encounter and claim ids, other people's names.
+        var canaries = try FixtureCSV.values(of: ["Id", "SSN", "FIRST", "LAST", "ADDRESS", "DRIVERS", "PASSPORT"],
+                                             inFile: Repository.syntheaPatients.path)
+        canaries.formUnion(try FixtureCSV.values(of: ["Id"], inFile: Self.folder.appendingPathComponent("encounters.csv").path))
+        canaries.formUnion(try FixtureCSV.values(of: ["PATIENT"], inFile: Self.folder.appendingPathComponent("conditions.csv").path))
+        canaries.formUnion(try FixtureCSV.values(of: ["OWNERNAME"], inFile: Self.folder.appendingPathComponent("payer_transitions.csv").path,
+                                                 longerThan: 5))
+        canaries.formUnion(try FixtureCSV.values(of: ["NAME"], inFile: Self.folder.appendingPathComponent("providers.csv").path, longerThan: 5))
+        #expect(canaries.count > 900)
+        let hits = try PlaintextScan.find(canaries, in: connection)
+        #expect(hits.isEmpty, "plaintext found: \(hits.prefix(5))")
+    }
+
+    @Test func anEventForAnUnknownPatientIsQuarantinedNotLost() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        // conditions.csv before any patient: every record names an unknown patient.
+        let outcome = try store.run(Self.folder.appendingPathComponent("conditions.csv").path, pipeline: store.pipeline("synthea_conditions"))
+        #expect(outcome.status == .rejected)
+        #expect(outcome.counts.recordsRead == 438)
+        #expect(outcome.counts.recordsQuarantined == 438)
+        #expect(outcome.reasons.map(\.rule) == ["unknown_subject"])
+        #expect(try store.count("SELECT count(*) FROM clinical.condition") == 0)
+        #expect(try store.count("SELECT count(*) FROM etl.quarantine WHERE payload IS NOT NULL") == 438)
+    }
+}
