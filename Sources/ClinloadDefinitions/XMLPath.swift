@@ -51,8 +51,13 @@ public struct XMLPath: Sendable, Equatable, CustomStringConvertible {
         public var rule: String
     }
 
+    /// Predicates nest (`a[b[c='x']]`) and parsing recurses once per level: a
+    /// path nested thousands deep overflowed the stack. Pipelines need one or two.
+    public static let maxNesting = 16
+
     public init(_ text: String) throws(SyntaxError) {
         description = text
+        guard Self.nesting(of: Substring(text)) <= Self.maxNesting else { throw SyntaxError(rule: "too_deeply_nested") }
         var parts: [Location] = []
         for alternative in try Self.split(Substring(text), on: "|") {
             parts.append(try Self.location(alternative.trimmingSpaces))
@@ -110,7 +115,13 @@ public struct XMLPath: Sendable, Equatable, CustomStringConvertible {
         var rest = token[open...]
         while !rest.isEmpty {
             guard rest.first == "[", let close = closingBracket(rest) else { throw SyntaxError(rule: "unbalanced_brackets") }
-            predicates.append(try predicate(rest[rest.index(after: rest.startIndex)..<close].trimmingSpaces))
+            let next = try predicate(rest[rest.index(after: rest.startIndex)..<close].trimmingSpaces)
+            // `[n]` counts what the predicates before it let through; those after
+            // it test the n-th. One per step keeps that simple to read.
+            if case .position = next, predicates.contains(where: { if case .position = $0 { true } else { false } }) {
+                throw SyntaxError(rule: "two_positions")
+            }
+            predicates.append(next)
             rest = rest[rest.index(after: close)...]
         }
         return (token[..<open], predicates)
@@ -152,6 +163,23 @@ public struct XMLPath: Sendable, Equatable, CustomStringConvertible {
             }
         }
         return nil
+    }
+
+    /// The deepest bracket nesting outside quotes (as `split` counts it).
+    static func nesting(of text: Substring) -> Int {
+        var depth = 0
+        var deepest = 0
+        var quote: Character?
+        for c in text {
+            if let q = quote { if c == q { quote = nil }; continue }
+            switch c {
+            case "'", "\"": quote = c
+            case "[": depth += 1; deepest = max(deepest, depth)
+            case "]": depth -= 1
+            default: break
+            }
+        }
+        return deepest
     }
 
     /// Splits on a separator outside brackets and quotes.

@@ -95,6 +95,30 @@ public final class XMLStreamReader {
     /// Local name of the current start or end element ("" for text).
     public var localName: String { names.string(current.pointee.local_name) }
 
+    /// The current element's name as libxml2's interned pointers: equal names
+    /// give equal tokens for the reader's life, so callers can key caches on it
+    /// instead of hashing strings per element.
+    public var nameToken: XMLNameToken {
+        XMLNameToken(local: UInt(bitPattern: UnsafeRawPointer(current.pointee.local_name)),
+                     namespace: UInt(bitPattern: UnsafeRawPointer(current.pointee.namespace_uri)))
+    }
+
+    /// The strings behind a token of this reader.
+    public func names(of token: XMLNameToken) -> (local: String, namespace: String) {
+        (names.string(UnsafePointer(bitPattern: token.local)), names.string(UnsafePointer(bitPattern: token.namespace)))
+    }
+
+    /// Like `forEachAttribute`, with interned-name tokens instead of strings.
+    public func forEachAttributeToken(_ body: (_ name: XMLNameToken, _ value: UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        var cursor: UnsafeRawPointer?
+        var attribute = clx_attribute()
+        while clx_reader_attribute(handle, &cursor, &attribute) == 1 {
+            try body(XMLNameToken(local: UInt(bitPattern: UnsafeRawPointer(attribute.local_name)),
+                                  namespace: UInt(bitPattern: UnsafeRawPointer(attribute.namespace_uri))),
+                     UnsafeBufferPointer(start: attribute.value, count: attribute.value_length))
+        }
+    }
+
     /// Namespace URI of the current element, "" if it has none.
     public var namespaceURI: String { names.string(current.pointee.namespace_uri) }
 
@@ -178,4 +202,10 @@ public final class XMLStreamReader {
                                  location: location, attributes: [("code", "\(failure.code)")])
         }
     }
+}
+
+/// An element or attribute name as libxml2's interned (dictionary) pointers.
+public struct XMLNameToken: Hashable, Sendable {
+    public let local: UInt
+    public let namespace: UInt
 }

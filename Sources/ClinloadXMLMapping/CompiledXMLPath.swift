@@ -8,11 +8,15 @@ public struct CompiledXMLPath: Sendable {
         var isParent = false
         var name: Int32?            // nil = any element
         var anyDepth: Bool
+        /// Predicates before `[n]` (they decide what is counted)...
         var predicates: [Predicate]
+        /// ...the position, if any (at most one per step)...
+        var position: Int?
+        /// ...and predicates after it (they test the n-th match only).
+        var after: [Predicate] = []
     }
 
     enum Predicate: Sendable {
-        case position(Int)
         case equals(Location, [UInt8])
         case notEquals(Location, [UInt8])
         case exists(Location)
@@ -44,15 +48,22 @@ public struct CompiledXMLPath: Sendable {
         }
         func location(_ l: XMLPath.Location) throws -> Location {
             try Location(steps: l.steps.map { step in
-                Step(isParent: step.isParent, name: try step.name.map { try resolve($0, isAttribute: false) }, anyDepth: step.anyDepth,
-                     predicates: try step.predicates.map { p in
-                         switch p {
-                         case .position(let n): return .position(n)
-                         case .equals(let l, let v): return .equals(try location(l), Array(v.utf8))
-                         case .notEquals(let l, let v): return .notEquals(try location(l), Array(v.utf8))
-                         case .exists(let l): return .exists(try location(l))
-                         }
-                     })
+                let split = step.predicates.firstIndex { if case .position = $0 { true } else { false } } ?? step.predicates.count
+                func compile(_ predicates: ArraySlice<XMLPath.Predicate>) throws -> [Predicate] {
+                    try predicates.compactMap { p in
+                        switch p {
+                        case .position: return nil
+                        case .equals(let l, let v): return .equals(try location(l), Array(v.utf8))
+                        case .notEquals(let l, let v): return .notEquals(try location(l), Array(v.utf8))
+                        case .exists(let l): return .exists(try location(l))
+                        }
+                    }
+                }
+                var position: Int?
+                if split < step.predicates.count, case .position(let n) = step.predicates[split] { position = n }
+                return Step(isParent: step.isParent, name: try step.name.map { try resolve($0, isAttribute: false) },
+                            anyDepth: step.anyDepth, predicates: try compile(step.predicates[..<split]), position: position,
+                            after: try compile(step.predicates[min(split + 1, step.predicates.count)...]))
             }, attribute: try l.attribute.map { try resolve($0, isAttribute: true) })
         }
         alternatives = try path.alternatives.map(location)
@@ -74,6 +85,10 @@ public struct CompiledXMLPath: Sendable {
     /// The value at this path from `context`: the first alternative with a
     /// non-empty value; within one, the first match in document order.
     public func value(in tree: XMLRecordTree, from context: Int32) -> Range<Int>? {
+        tree.withView { value(in: $0, from: context) }
+    }
+
+    public func value(in tree: XMLTreeView, from context: Int32) -> Range<Int>? {
         for alternative in alternatives {
             if let range = Self.firstValue(alternative, tree, context), !range.isEmpty { return range }
         }
@@ -83,80 +98,94 @@ public struct CompiledXMLPath: Sendable {
     /// Every element this path matches from `context` (for row groups); the
     /// first alternative that matches anything wins.
     public func elements(in tree: XMLRecordTree, from context: Int32) -> [Int32] {
+        tree.withView { elements(in: $0, from: context) }
+    }
+
+    public func elements(in tree: XMLTreeView, from context: Int32) -> [Int32] {
         for alternative in alternatives where alternative.attribute == nil {
-            let found = Self.elements(alternative.steps[...], tree, [context])
+            var found: [Int32] = []
+            _ = Self.visit(alternative.steps[...], tree, context) { found.append($0); return false }
             if !found.isEmpty { return found }
         }
         return []
     }
 
-    static func firstValue(_ location: Location, _ tree: XMLRecordTree, _ context: Int32) -> Range<Int>? {
-        for node in elements(location.steps[...], tree, [context]) {
+    static func firstValue(_ location: Location, _ tree: XMLTreeView, _ context: Int32) -> Range<Int>? {
+        var found: Range<Int>?
+        _ = visit(location.steps[...], tree, context) { node in
             if let attribute = location.attribute {
-                if let range = tree.attributeRange(of: node, name: attribute) { return range }
-            } else {
-                let range = tree.textRange(of: node)
-                if !range.isEmpty { return range }
+                found = tree.attributeRange(of: node, name: attribute)
+                return found != nil
             }
+            let range = tree.textRange(of: node)
+            if range.isEmpty { return false }
+            found = range
+            return true
         }
-        return nil
+        return found
     }
 
-    static func elements(_ steps: ArraySlice<Step>, _ tree: XMLRecordTree, _ contexts: [Int32]) -> [Int32] {
-        guard let step = steps.first else { return contexts }
-        var next: [Int32] = []
-        for context in contexts {
-            var matches: [Int32] = []
-            if step.isParent {
-                let parent = tree.nodes[Int(context)].parent
-                if parent >= 0, !next.contains(parent) { matches.append(parent) }
-            } else if step.anyDepth {
-                collectDescendants(of: context, tree, step.name, into: &matches)
-            } else {
-                for child in tree.children(of: context) where step.name == nil || tree.nodes[Int(child)].name == step.name {
-                    matches.append(child)
-                }
-            }
-            for predicate in step.predicates {
-                matches = apply(predicate, to: matches, tree)
-            }
-            next += matches
+    /// Calls `body` on each match of `steps` from `context` in document order,
+    /// until it returns true (then returns true). Allocates nothing and touches
+    /// no reference count: this runs for every field of every record.
+    static func visit(_ steps: ArraySlice<Step>, _ tree: XMLTreeView, _ context: Int32, _ body: (Int32) -> Bool) -> Bool {
+        guard let step = steps.first else { return body(context) }
+        let rest = steps.dropFirst()
+        if step.isParent {
+            let parent = tree.nodes[Int(context)].parent
+            return parent >= 0 && visit(rest, tree, parent, body)
         }
-        return next.isEmpty ? [] : elements(steps.dropFirst(), tree, next)
+        var position = 0
+        return scan(step, rest, tree, context, &position, body) == .stop
     }
 
-    static func collectDescendants(of node: Int32, _ tree: XMLRecordTree, _ name: Int32?, into out: inout [Int32]) {
-        for child in tree.children(of: node) {
-            if name == nil || tree.nodes[Int(child)].name == name { out.append(child) }
-            collectDescendants(of: child, tree, name, into: &out)
+    enum Scan { case more, exhausted, stop }
+
+    /// Children (or, for `**`, descendants in document order) of `node` that
+    /// match `step`, each continued with `rest`.
+    static func scan(
+        _ step: Step, _ rest: ArraySlice<Step>, _ tree: XMLTreeView, _ node: Int32, _ position: inout Int, _ body: (Int32) -> Bool
+    ) -> Scan {
+        var child = tree.nodes[Int(node)].firstChild
+        while child >= 0 {
+            if step.name == nil || tree.nodes[Int(child)].name == step.name, holdsAll(step.predicates, tree, child) {
+                position += 1
+                let wanted = step.position
+                if wanted == nil || position == wanted, holdsAll(step.after, tree, child), visit(rest, tree, child, body) { return .stop }
+                // `[n]` has been met: nothing later can match this step.
+                if let wanted, position >= wanted { return .exhausted }
+            }
+            if step.anyDepth {
+                let inner = scan(step, rest, tree, child, &position, body)
+                if inner != .more { return inner }
+            }
+            child = tree.nodes[Int(child)].nextSibling
         }
+        return .more
     }
 
-    static func apply(_ predicate: Predicate, to nodes: [Int32], _ tree: XMLRecordTree) -> [Int32] {
+    static func holdsAll(_ predicates: [Predicate], _ tree: XMLTreeView, _ node: Int32) -> Bool {
+        for predicate in predicates where !holds(predicate, tree, node) { return false }
+        return true
+    }
+
+    static func holds(_ predicate: Predicate, _ tree: XMLTreeView, _ node: Int32) -> Bool {
         switch predicate {
-        case .position(let n):
-            return n <= nodes.count ? [nodes[n - 1]] : []
         case .exists(let location):
-            return nodes.filter {
-                location.attribute == nil ? !elements(location.steps[...], tree, [$0]).isEmpty : hasAttribute(location, tree, $0)
+            return visit(location.steps[...], tree, node) { match in
+                location.attribute.map { tree.attributeRange(of: match, name: $0) != nil } ?? true
             }
         case .equals(let location, let literal):
-            return nodes.filter { anyValue(location, tree, $0, equals: literal) }
+            return anyValue(location, tree, node, equals: literal)
         case .notEquals(let location, let literal):
-            return nodes.filter { !anyValue(location, tree, $0, equals: literal) }
+            return !anyValue(location, tree, node, equals: literal)
         }
     }
 
-    static func hasAttribute(_ location: Location, _ tree: XMLRecordTree, _ node: Int32) -> Bool {
-        guard let attribute = location.attribute else { return false }
-        return elements(location.steps[...], tree, [node]).contains { tree.attributeRange(of: $0, name: attribute) != nil }
-    }
-
-    static func anyValue(_ location: Location, _ tree: XMLRecordTree, _ node: Int32, equals literal: [UInt8]) -> Bool {
-        for match in elements(location.steps[...], tree, [node]) {
+    static func anyValue(_ location: Location, _ tree: XMLTreeView, _ node: Int32, equals literal: [UInt8]) -> Bool {
+        visit(location.steps[...], tree, node) { match in
             let range = location.attribute.map { tree.attributeRange(of: match, name: $0) } ?? tree.textRange(of: match)
-            if let range, tree.equals(range, literal) { return true }
+            return range.map { tree.equals($0, literal) } ?? false
         }
-        return false
     }
 }

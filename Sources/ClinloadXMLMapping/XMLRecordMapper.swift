@@ -45,13 +45,15 @@ public final class XMLRecordMapper {
     }
 
     public func map(_ tree: XMLRecordTree, into mapped: inout Mapped) {
-        mapped.fields = paths.map { $0.value(in: tree, from: 0) }
-        mapped.rows = []
-        mapped.rowLines = []
-        for group in groups {
-            let elements = group.each.elements(in: tree, from: 0)
-            mapped.rows.append(elements.map { element in group.paths.map { $0.value(in: tree, from: element) } })
-            mapped.rowLines.append(elements.map { Int(tree.nodes[Int($0)].line) })
+        tree.withView { view in
+            mapped.fields = paths.map { $0.value(in: view, from: 0) }
+            mapped.rows = []
+            mapped.rowLines = []
+            for group in groups {
+                let elements = group.each.elements(in: view, from: 0)
+                mapped.rows.append(elements.map { element in group.paths.map { $0.value(in: view, from: element) } })
+                mapped.rowLines.append(elements.map { Int(view.nodes[Int($0)].line) })
+            }
         }
         mapped.recordRef = recordRef.flatMap { $0.value(in: tree, from: 0) }.flatMap { range in
             Self.operationalReference(tree.bytes[range]).flatMap { Self.quotesNoValue($0, of: tree, except: range) ? $0 : nil }

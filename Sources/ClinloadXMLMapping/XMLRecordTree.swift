@@ -14,6 +14,9 @@ public struct XMLRecordTree {
         /// The element's own text: a range of `bytes`.
         public var textStart: Int32 = 0
         public var textCount: Int32 = 0
+        /// Bytes reserved for the text at `textStart` once mixed content moved it
+        /// (0: none; the text then grows only while it ends `bytes`).
+        public var textCapacity: Int32 = 0
         public var firstAttribute: Int32 = 0
         public var attributeCount: Int32 = 0
         public var line: Int32
@@ -62,18 +65,32 @@ public struct XMLRecordTree {
     }
 
     /// Appends text to an element's own text. Text split around child elements
-    /// (mixed content) is moved to the end so it stays one contiguous range.
+    /// (mixed content) is moved to the end so it stays one contiguous range, with
+    /// as much room again reserved after it: moving it once per child would copy
+    /// quadratically (a 64 KiB record of `x<b>y</b>` runs held 64 MB, a 400 KiB
+    /// one overflowed the Int32 offsets), doubling keeps the tree linear.
     public mutating func appendText(to node: Int32, _ text: UnsafeBufferPointer<UInt8>) {
         let i = Int(node)
-        let end = Int(nodes[i].textStart + nodes[i].textCount)
-        if nodes[i].textCount > 0, end != bytes.count {
-            let old = Array(bytes[Int(nodes[i].textStart)..<end])
+        let start = Int(nodes[i].textStart)
+        let count = Int(nodes[i].textCount)
+        let end = start + count
+        if count == 0 {
             nodes[i].textStart = Int32(bytes.count)
+            nodes[i].textCapacity = 0
+            bytes.append(contentsOf: text)
+        } else if end == bytes.count {
+            bytes.append(contentsOf: text)
+        } else if count + text.count <= Int(nodes[i].textCapacity) {
+            bytes.replaceSubrange(end..<(end + text.count), with: text)
+        } else {
+            let old = Array(bytes[start..<end])
+            let capacity = 2 * (count + text.count)
+            nodes[i].textStart = Int32(bytes.count)
+            nodes[i].textCapacity = Int32(capacity)
             bytes.append(contentsOf: old)
-        } else if nodes[i].textCount == 0 {
-            nodes[i].textStart = Int32(bytes.count)
+            bytes.append(contentsOf: text)
+            bytes.append(contentsOf: repeatElement(0x20, count: capacity - count - text.count))
         }
-        bytes.append(contentsOf: text)
         nodes[i].textCount += Int32(text.count)
     }
 
@@ -117,6 +134,16 @@ public struct XMLRecordTree {
         }
     }
 
+    /// The tree through unsafe buffers, for evaluation without reference
+    /// counting; valid only inside `body`.
+    public func withView<R>(_ body: (XMLTreeView) throws -> R) rethrows -> R {
+        try nodes.withUnsafeBufferPointer { n in
+            try attributes.withUnsafeBufferPointer { a in
+                try bytes.withUnsafeBufferPointer { b in try body(XMLTreeView(nodes: n, attributes: a, bytes: b)) }
+            }
+        }
+    }
+
     /// A plain re-serialisation of the record (elements, attributes, text), for
     /// the encrypted quarantine payload. Not byte-identical to the input.
     public func serialized(names: XMLNameTable) -> [UInt8] {
@@ -149,5 +176,45 @@ public struct XMLRecordTree {
         }
         write(0)
         return out
+    }
+}
+
+/// A read-only view of a record tree over unsafe buffers (see `withView`).
+public struct XMLTreeView {
+    public let nodes: UnsafeBufferPointer<XMLRecordTree.Node>
+    let attributes: UnsafeBufferPointer<XMLRecordTree.Attribute>
+    public let bytes: UnsafeBufferPointer<UInt8>
+
+    public func textRange(of node: Int32) -> Range<Int> {
+        trimmed(Int(nodes[Int(node)].textStart), Int(nodes[Int(node)].textCount))
+    }
+
+    public func attributeRange(of node: Int32, name: Int32) -> Range<Int>? {
+        let n = nodes[Int(node)]
+        var i = Int(n.firstAttribute)
+        let end = i + Int(n.attributeCount)
+        while i < end {
+            if attributes[i].name == name { return trimmed(Int(attributes[i].valueStart), Int(attributes[i].valueCount)) }
+            i += 1
+        }
+        return nil
+    }
+
+    func trimmed(_ start: Int, _ count: Int) -> Range<Int> {
+        var lo = start
+        var hi = start + count
+        while lo < hi, XMLRecordTree.isSpace(bytes[lo]) { lo += 1 }
+        while hi > lo, XMLRecordTree.isSpace(bytes[hi - 1]) { hi -= 1 }
+        return lo..<hi
+    }
+
+    public func equals(_ range: Range<Int>, _ literal: [UInt8]) -> Bool {
+        guard range.count == literal.count else { return false }
+        var i = 0
+        for b in literal {
+            if bytes[range.lowerBound + i] != b { return false }
+            i += 1
+        }
+        return true
     }
 }

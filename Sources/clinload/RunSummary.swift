@@ -22,10 +22,16 @@ struct RunSummary {
         lines.append(TextTable.render(rows))
         for o in outcomes {
             if let error = o.error { lines.append("  \(o.path): \(error)") }
-            for r in o.reasons.prefix(10) {
-                lines.append("  quarantined \(r.count) × \(r.field): \(r.rule) (first at line \(r.firstLine))")
+            if !o.reasons.isEmpty, let batch = o.batchId {
+                lines.append("  \(o.path): \(o.counts.recordsQuarantined) quarantined — `clinload quarantine list \(batch.uuidString.lowercased())` lists each record")
             }
-            if o.reasons.count > 10 { lines.append("  … \(o.reasons.count - 10) more reasons in etl.quarantine") }
+            for r in o.reasons.prefix(10) {
+                lines.append("    \(r.count) × \(r.field): \(r.rule) (first at line \(r.firstLine))")
+            }
+            if o.reasons.count > 10 { lines.append("    … \(o.reasons.count - 10) more reasons") }
+        }
+        if outcomes.contains(where: { !$0.reasons.isEmpty }) {
+            lines.append("  Fix quarantined records at their source (or the pipeline, if a rule is wrong), then load the corrected file; a rejected batch can be replayed with `clinload replay`.")
         }
         lines += notes.map { "  " + $0 }
         let loaded = outcomes.filter { $0.status == .loaded }

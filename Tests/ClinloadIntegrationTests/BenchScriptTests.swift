@@ -10,7 +10,7 @@ struct BenchScriptTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Repository.root.appendingPathComponent("scripts/bench").path, "300", "1"]
+        process.arguments = [Repository.root.appendingPathComponent("scripts/bench").path, "300", "1", "50K"]
         var environment = ProcessInfo.processInfo.environment
         environment["CLINLOAD_BIN"] = CLI.binary.path
         environment["BENCH_DIR"] = folder
@@ -25,5 +25,7 @@ struct BenchScriptTests {
         #expect(output.contains("patients CSV, 300 rows, 1 repeats"))
         #expect(output.contains("ratio clinload/raw"))
         #expect(output.contains("peak RSS"))
+        #expect(output.contains("HL7 v2 XML (ADT)"))
+        #expect(output.contains("throughput clinload/xmllint"))
     }
 }

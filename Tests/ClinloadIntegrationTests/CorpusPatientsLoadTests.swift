@@ -99,9 +99,15 @@ enum PlaintextScan {
             .joined(separator: ",") + "}"
         for r in 0..<columns.rowCount {
             let (schema, table, column, type) = (columns.string(r, 0)!, columns.string(r, 1)!, columns.string(r, 2)!, columns.string(r, 3)!)
-            let predicate = type == "bytea"
-                ? "position(convert_to(needle.value, 'UTF8') in scanned.\"\(column)\") > 0"
-                : "strpos(scanned.\"\(column)\"::text, needle.value) > 0"
+            // Text and bytes hold values anywhere inside; a uuid, number or time
+            // column could only hold one whole (a substring match there would find
+            // short digit runs inside random hex or digits by chance).
+            let predicate: String
+            switch type {
+            case "bytea": predicate = "position(convert_to(needle.value, 'UTF8') in scanned.\"\(column)\") > 0"
+            case "text", "character varying", "jsonb", "json": predicate = "strpos(scanned.\"\(column)\"::text, needle.value) > 0"
+            default: predicate = "scanned.\"\(column)\"::text = needle.value"
+            }
             let found = try connection.query("""
                 SELECT count(*) FROM \(schema).\(table) scanned, unnest($1::text[]) AS needle(value) WHERE \(predicate)
                 """, [.text(array)])

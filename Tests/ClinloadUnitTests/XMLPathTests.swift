@@ -69,6 +69,10 @@ struct XMLPathTests {
         #expect(try b.value("PID/PID.3[CX.5='MR']/CX.1") == "MRN-1")  // value predicate
         #expect(try b.value("PID/PID.3[CX.5!='SS']/CX.1") == "MRN-1")
         #expect(try b.value("PID/PID.3[CX.5='XX']/CX.1") == nil)
+        // A position counts what earlier predicates let through; later ones test the chosen match.
+        #expect(try b.value("PID/PID.3[CX.5!='SS'][1]/CX.1") == "MRN-1")
+        #expect(try b.value("PID/PID.3[1][CX.5!='SS']/CX.1") == nil)
+        #expect(try b.value("PID/PID.3[2][CX.5!='SS']/CX.1") == "MRN-1")
     }
 
     @Test func alternativesTakeTheFirstNonEmpty() throws {
@@ -100,7 +104,7 @@ struct XMLPathTests {
         #expect(throws: (any Error).self) { try b.value("zz:raceCode/@code") }
     }
 
-    @Test(arguments: ["", "a//b", "a[", "a[0]", "@x/b", "a/**", "a[b=c]", "a b/c", "a['x]"])
+    @Test(arguments: ["", "a//b", "a[", "a[0]", "a[1][b][2]", "@x/b", "a/**", "a[b=c]", "a b/c", "a['x]"])
     func syntaxErrorsAreRefused(_ text: String) {
         #expect(throws: XMLPath.SyntaxError.self) { try XMLPath(text) }
     }

@@ -1,0 +1,111 @@
+import ClinloadCore
+import ClinloadEngine
+import ClinloadPostgres
+import ClinloadSynth
+import ClinloadXML
+import Foundation
+import Testing
+
+/// Generated HL7 v2 XML batch files (many messages per file) through the real
+/// pipeline: invalid messages are set aside with precise reasons while the rest
+/// load, counts add up, updates of one patient collapse into one vault row, and
+/// a truncated file commits nothing.
+@Suite("HL7 v2 XML batch files")
+struct HL7BatchFileTests {
+    func generate(_ store: TestStore, messages: Int, seed: UInt64, invalidEvery: Int? = nil, kinds: HL7v2MessageGenerator.MessageKinds = .adt,
+                  name: String) throws -> (path: String, summary: HL7v2MessageGenerator.Summary) {
+        let path = store.folder.appendingPathComponent(name).path
+        let summary = try HL7v2MessageGenerator(options: .init(size: .messages(messages), seed: seed, kinds: kinds, invalidEvery: invalidEvery))
+            .write(to: path)
+        return (path, summary)
+    }
+
+    @Test func invalidMessagesAreQuarantinedAndTheRestLoad() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let (path, summary) = try generate(store, messages: 400, seed: 7, invalidEvery: 100, name: "adt.xml")
+        #expect(summary.invalidMessages == 4)
+        let outcome = try store.run(path, pipeline: store.pipeline("hl7v2_adt"))
+        #expect(outcome.status == .loaded, "\(String(describing: outcome.error))")
+        #expect(outcome.counts.recordsRead == 400)
+        #expect(outcome.counts.recordsQuarantined == 4)
+        // Every loaded message made an encounter; A08 updates of a known patient
+        // leave one vault row per patient, the latest.
+        #expect(outcome.counts.rowsLoaded["clinical.encounter"] == 396)
+        let patients = try #require(outcome.counts.rowsLoaded["identity.patient"])
+        #expect(patients < 396 && patients > 300)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == patients)
+        #expect(try store.count("SELECT count(DISTINCT surrogate_id) FROM clinical.encounter") == patients)
+
+        let connection = try store.connect()
+        defer { connection.close() }
+        // Each reason names the element path and the XSD rule, with a line; the
+        // message is kept only encrypted; the message control id is a plain token.
+        let rows = try connection.query("""
+            SELECT source_ordinal, source_line, source_offset, reasons->0->>'field', reasons->0->>'rule', (reasons->0->>'line')::int,
+                   payload IS NOT NULL
+            FROM etl.quarantine WHERE batch_id = $1::uuid ORDER BY source_ordinal
+            """, [.text(outcome.batchId!.uuidString)])
+        #expect(rows.rowCount == 4)
+        let expected: [(field: String, rule: String)] = [("PID/PID.7/TS.1", "xsd_pattern"), ("PID/PID.8", "xsd_enumeration"),
+                                                         ("PID/PID.5", "xsd_unexpected_element"), ("MSH/MSH.10", "xsd_length")]
+        for r in 0..<rows.rowCount {
+            #expect(rows.int(r, 0) == (r + 1) * 100)
+            #expect((rows.int(r, 1) ?? 0) > 1 && (rows.int(r, 2) ?? 0) > 0)
+            #expect(rows.string(r, 3) == expected[r].field && rows.string(r, 4) == expected[r].rule, "row \(r)")
+            #expect((rows.int(r, 5) ?? 0) >= (rows.int(r, 1) ?? 0))
+            #expect(rows.string(r, 6) == "t")
+        }
+
+        // No identifier of the file in plaintext anywhere (vault ciphertexts aside).
+        let canaries = Set(try HL7Canaries.collect(from: [path]).sorted().prefix(400))
+        #expect(canaries.count == 400)
+        let hits = try PlaintextScan.find(canaries, in: connection)
+        #expect(hits.isEmpty, "plaintext found: \(hits)")
+    }
+
+    @Test func moreInvalidMessagesThanTheRatioAllowsCommitNothing() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let (path, _) = try generate(store, messages: 100, seed: 8, invalidEvery: 10, name: "bad.xml")
+        let outcome = try store.run(path, pipeline: store.pipeline("hl7v2_adt"))
+        #expect(outcome.status == .rejected)
+        #expect(outcome.counts.recordsRead == 100 && outcome.counts.recordsQuarantined == 10)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 0)
+        #expect(try store.count("SELECT count(*) FROM clinical.encounter") == 0)
+        #expect(try store.count("SELECT count(*) FROM etl.quarantine") == 10)
+    }
+
+    @Test func aTruncatedFileIsAnErrorAndCommitsNothing() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let (path, _) = try generate(store, messages: 50, seed: 9, name: "full.xml")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let cut = try store.write(String(decoding: bytes.prefix(bytes.count * 2 / 3), as: UTF8.self), name: "cut.xml")
+        let outcome = try store.run(cut, pipeline: store.pipeline("hl7v2_adt"))
+        #expect(outcome.status == .failed)
+        #expect(outcome.error?.code == .malformedXML)
+        #expect(outcome.error?.location.file == cut && (outcome.error?.location.line ?? 0) > 1)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 0)
+        #expect(try store.count("SELECT count(*) FROM etl.quarantine") == 0)
+    }
+
+    @Test func resultsJoinTheAdmissionsOfTheSamePatients() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let adt = try generate(store, messages: 60, seed: 5, kinds: .adt, name: "adt.xml")
+        let oru = try generate(store, messages: 60, seed: 5, kinds: .oru, name: "oru.xml")
+        #expect(try store.run(adt.path, pipeline: store.pipeline("hl7v2_adt")).status == .loaded)
+        let results = try store.run(oru.path, pipeline: store.pipeline("hl7v2_oru"))
+        #expect(results.status == .loaded, "\(String(describing: results.error))")
+        #expect((results.counts.rowsLoaded["clinical.observation"] ?? 0) > 60)
+        // Same seed, same patients: results attach to the patients the admissions
+        // created (an ADT file also holds A08 updates, so a few ORU patients are new).
+        let attached = try store.count("""
+            SELECT count(DISTINCT o.surrogate_id) FROM clinical.observation o
+            WHERE EXISTS (SELECT 1 FROM clinical.encounter e WHERE e.surrogate_id = o.surrogate_id)
+            """)
+        let resulted = try store.count("SELECT count(DISTINCT surrogate_id) FROM clinical.observation")
+        #expect(resulted >= 55 && attached >= resulted - 8, "\(attached) of \(resulted)")
+    }
+}
