@@ -43,6 +43,9 @@ let package = Package(
         .target(name: "ClinloadValidate", dependencies: ["ClinloadCore", "ClinloadDefinitions"]),
         .target(name: "ClinloadCrypto", dependencies: ["COpenSSL", "ClinloadCore"]),
         .target(name: "ClinloadKeys", dependencies: ["ClinloadCrypto", "ClinloadCore"]),
+        // AWS KMS key provider: SigV4 over OpenSSL's HMAC/SHA-256, URLSession
+        // (FoundationNetworking on Linux) for the KMS JSON 1.1 API.
+        .target(name: "ClinloadAWS", dependencies: ["ClinloadKeys", "ClinloadCrypto", "ClinloadCore"]),
         .target(name: "ClinloadPostgres", dependencies: ["CLibPQ", "ClinloadCore"]),
         .target(name: "ClinloadEmbedded", dependencies: ["ClinloadCore", "ClinloadPostgres"]),
         .target(name: "ClinloadStore", dependencies: [
@@ -51,7 +54,7 @@ let package = Package(
         .target(name: "ClinloadEngine", dependencies: [
             "ClinloadCore", "ClinloadDefinitions", "ClinloadExtract", "ClinloadValidate",
             "ClinloadCrypto", "ClinloadKeys", "ClinloadPostgres", "ClinloadEmbedded",
-            "ClinloadStore", "ClinloadXML", "ClinloadXMLMapping",
+            "ClinloadStore", "ClinloadXML", "ClinloadXMLMapping", "ClinloadAWS",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ClinloadSynth", dependencies: ["ClinloadCore"]),
@@ -68,11 +71,12 @@ let package = Package(
         .testTarget(name: "ClinloadUnitTests", dependencies: [
             "ClinloadCore", "ClinloadDefinitions", "ClinloadExtract", "ClinloadValidate",
             "ClinloadCrypto", "ClinloadKeys", "ClinloadSynth", "CXMLBridge", "ClinloadXML", "ClinloadXMLMapping",
+            "ClinloadAWS",
         ]),
         .testTarget(name: "ClinloadIntegrationTests", dependencies: [
             "ClinloadCore", "ClinloadDefinitions", "ClinloadEngine", "ClinloadPostgres",
             "ClinloadEmbedded", "ClinloadStore", "ClinloadKeys", "ClinloadCrypto", "ClinloadSynth",
-            "ClinloadXML", "clinload",
+            "ClinloadXML", "ClinloadAWS", "clinload",
         ]),
     ]
 )

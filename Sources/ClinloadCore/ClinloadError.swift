@@ -110,6 +110,8 @@ extension ClinloadError {
         public static let keyUnavailable = Code("key_unavailable", exit: .unavailable)
         public static let keyUnwrapFailed = Code("key_unwrap_failed", exit: .dataError)
         public static let decryptionFailed = Code("decryption_failed", exit: .dataError)
+        /// The data key was destroyed on purpose (crypto-shredding).
+        public static let keyShredded = Code("key_shredded", exit: .dataError)
         public static let cryptoFailure = Code("crypto_failure", exit: .software)
         // database
         public static let databaseUnavailable = Code("database_unavailable", exit: .unavailable)

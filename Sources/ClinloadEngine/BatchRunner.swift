@@ -177,7 +177,7 @@ public final class BatchRunner {
     ) throws -> BatchOutcome.Status {
         let clock = ContinuousClock()
         let started = clock.now
-        let dataKey = try keyRing.newBatchKey()
+        let dataKey = try keyRing.newBatchKey(batchId: batchId, pipeline: pipeline.name)
         let ledger = BatchLedger(connection: connection)
         try ledger.attachDataKey(batchId: batchId, keyId: dataKey.id)
         let blindIndex = try BlindIndex(key: blindIndexKey.plaintext)

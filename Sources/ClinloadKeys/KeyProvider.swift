@@ -17,6 +17,31 @@ public protocol KeyProvider: Sendable {
     /// The plaintext of a wrapped data key; fails unless `context` is the one it
     /// was wrapped with.
     func unwrap(_ wrapped: WrappedDataKey, context: KeyContext) throws -> SecretBytes
+
+    /// Wraps an existing plaintext data key under this provider's key, bound to
+    /// `context` (what rotation needs when the old key lives in another provider).
+    func wrap(_ plaintext: SecretBytes, context: KeyContext) throws -> WrappedDataKey
+
+    /// Re-wraps a data key wrapped by `source` under this provider's key, with the
+    /// same context. The default unwraps through `source` and wraps under `self`
+    /// (the plaintext passes through this process's memory); a provider that can
+    /// re-wrap inside its service overrides it (AWS KMS: ReEncrypt, so the
+    /// plaintext never reaches the client).
+    func rewrap(_ wrapped: WrappedDataKey, context: KeyContext, from source: KeyProvider) throws -> WrappedDataKey
+}
+
+extension KeyProvider {
+    public func rewrap(_ wrapped: WrappedDataKey, context: KeyContext, from source: KeyProvider) throws -> WrappedDataKey {
+        try rewrapThroughMemory(wrapped, context: context, from: source)
+    }
+
+    /// The default re-wrap, callable from providers that override `rewrap` and
+    /// fall back to it: `source.unwrap`, then `self.wrap`. The plaintext lives in
+    /// a `SecretBytes` (zeroised when released) for the duration of the call.
+    public func rewrapThroughMemory(_ wrapped: WrappedDataKey, context: KeyContext, from source: KeyProvider) throws -> WrappedDataKey {
+        let plaintext = try source.unwrap(wrapped, context: context)
+        return try wrap(plaintext, context: context)
+    }
 }
 
 /// The encryption context a data key is bound to (as AWS KMS calls it): a wrapped
@@ -60,4 +85,9 @@ public struct WrappedDataKey: Sendable, Equatable {
 public struct GeneratedDataKey: Sendable {
     public var plaintext: SecretBytes
     public var wrapped: WrappedDataKey
+
+    public init(plaintext: SecretBytes, wrapped: WrappedDataKey) {
+        self.plaintext = plaintext
+        self.wrapped = wrapped
+    }
 }

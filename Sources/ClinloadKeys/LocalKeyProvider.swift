@@ -39,8 +39,16 @@ public final class LocalKeyProvider: KeyProvider {
 
     public func generateDataKey(context: KeyContext) throws -> GeneratedDataKey {
         let plaintext = try SecretBytes(randomCount: AESGCM.keyLength)
-        let blob = try wrap(plaintext, context: context)
-        return GeneratedDataKey(plaintext: plaintext, wrapped: WrappedDataKey(keyEncryptionKeyId: keyEncryptionKeyId, blob: blob))
+        return GeneratedDataKey(plaintext: plaintext, wrapped: try wrap(plaintext, context: context))
+    }
+
+    /// Wraps an existing 256-bit data key under the master key, bound to `context`.
+    public func wrap(_ plaintext: SecretBytes, context: KeyContext) throws -> WrappedDataKey {
+        guard plaintext.count == AESGCM.keyLength else {
+            throw ClinloadError(.cryptoFailure, stage: .keys, "a data key to wrap must be 256 bits",
+                                attributes: [("bytes", "\(plaintext.count)")])
+        }
+        return WrappedDataKey(keyEncryptionKeyId: keyEncryptionKeyId, blob: try sealBlob(plaintext, context: context))
     }
 
     public func unwrap(_ wrapped: WrappedDataKey, context: KeyContext) throws -> SecretBytes {
@@ -67,7 +75,7 @@ public final class LocalKeyProvider: KeyProvider {
         }
     }
 
-    private func wrap(_ key: SecretBytes, context: KeyContext) throws -> [UInt8] {
+    private func sealBlob(_ key: SecretBytes, context: KeyContext) throws -> [UInt8] {
         let sealer = try AESGCM(key: masterKey, direction: .seal)
         let nonce = try SecretBytes(randomCount: AESGCM.nonceLength)
         var blob: [UInt8] = [Self.wrapVersion]

@@ -16,6 +16,7 @@ public enum Migrations {
         Migration(version: 3, name: "least-privilege roles: loader, analyst, auditor", sql: rolesV1),
         Migration(version: 4, name: "clinical event tables", sql: clinicalEventsV1),
         Migration(version: 5, name: "quarantine source references", sql: quarantineSourceV1),
+        Migration(version: 6, name: "data key commitment, context and rotation", sql: keyCommitmentV1),
     ]
 
     static let etlV1 = """
@@ -171,6 +172,15 @@ public enum Migrations {
     /// message control id (an operational token, never a person's identifier).
     static let quarantineSourceV1 = """
     ALTER TABLE etl.quarantine ADD COLUMN source_ref text, ADD COLUMN source_offset bigint;
+    """
+
+    /// Key commitment (checked before a data key is used), the encryption context a
+    /// batch key is bound to (its batch and pipeline), and when a key was last
+    /// re-wrapped. Commitment and wrapped key may change only together with the
+    /// key id's row; a shredded key keeps no wrapped bytes.
+    static let keyCommitmentV1 = """
+    ALTER TABLE etl.data_keys ADD COLUMN commitment bytea, ADD COLUMN batch_id uuid, ADD COLUMN pipeline text,
+        ADD COLUMN rotated_at timestamptz;
     """
 
     /// Group roles (NOLOGIN): a DBA grants them to login roles. Roles belong to the

@@ -39,7 +39,7 @@ public enum XMLInputScreen {
         default: throw unreadable(path, errno)
         }
         throw ClinloadError(
-            .unsafeXML, stage: .extract, "XML input with a DOCTYPE or an unscreenable encoding is refused",
+            .unsafeXML, stage: .extract, "XML input with a DOCTYPE (DTDs and entities are never loaded) or an unscreenable encoding is refused: ask the sender for the file without its DOCTYPE, in UTF-8",
             location: .init(file: path, line: Int(line), rule: rule))
     }
 

@@ -192,13 +192,13 @@ public final class XMLStreamReader {
         let location = ClinloadError.Location(file: path, line: failure.line, rule: rule)
         switch Int(failure.kind) {
         case CLX_FAILURE_UNSAFE:
-            return ClinloadError(.unsafeXML, stage: .extract, "the XML parser met a DOCTYPE, which is refused",
+            return ClinloadError(.unsafeXML, stage: .extract, "the XML parser met a DOCTYPE, which is refused: ask the sender for the file without it",
                                  location: location, attributes: [("code", "\(failure.code)")])
         case CLX_FAILURE_UNREADABLE:
             return ClinloadError(.inputUnreadable, stage: .extract, "cannot read the input file",
                                  location: location, attributes: [("errno", "\(failure.code)")])
         default:
-            return ClinloadError(.malformedXML, stage: .extract, "the XML document is not well-formed",
+            return ClinloadError(.malformedXML, stage: .extract, "the XML document is not well-formed (a truncated or damaged file?); nothing of it was loaded: have the sender fix or re-send it, then run it again",
                                  location: location, attributes: [("code", "\(failure.code)")])
         }
     }

@@ -30,6 +30,9 @@ struct RunSummary {
             }
             if o.reasons.count > 10 { lines.append("    … \(o.reasons.count - 10) more reasons") }
         }
+        if outcomes.contains(where: { $0.reasons.contains { $0.rule == "unknown_subject" } }) {
+            lines.append("  unknown_subject: records name patients the vault does not hold yet: load their patient feed first (`run --all` orders feeds so), then `clinload replay` the batch.")
+        }
         if outcomes.contains(where: { !$0.reasons.isEmpty }) {
             lines.append("  Fix quarantined records at their source (or the pipeline, if a rule is wrong), then load the corrected file; a rejected batch can be replayed with `clinload replay`.")
         }

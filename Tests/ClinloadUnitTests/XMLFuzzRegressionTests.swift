@@ -69,7 +69,8 @@ struct XMLFuzzRegressionTests {
     /// parser recurses once per level); now a syntax error.
     @Test func deeplyNestedPredicatesAreRefused() throws {
         let deep = String(repeating: "a[", count: 20_000) + "b" + String(repeating: "]", count: 20_000)
-        #expect(throws: XMLPath.SyntaxError(rule: "too_deeply_nested")) { try XMLPath(deep) }
+        let error = #expect(throws: XMLPath.SyntaxError.self) { try XMLPath(deep) }
+        #expect(error?.rule == "too_deeply_nested")
         let limit = XMLPath.maxNesting
         let deepest = String(repeating: "a[", count: limit) + "b" + String(repeating: "]", count: limit)
         #expect(throws: Never.self) { try XMLPath(deepest) }
