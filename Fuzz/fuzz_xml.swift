@@ -47,6 +47,9 @@ nonisolated(unsafe) private var hl7Feed: Feed!
 nonisolated(unsafe) private var cdaFeed: Feed!
 nonisolated(unsafe) private var documentPath = ""
 nonisolated(unsafe) private var fixturePaths: [String] = []
+/// CLINLOAD_FUZZ_XML_VERBOSE=1: one line per document (mode, records, outcome), to
+/// check what the seeds reach or to read a crash input's story.
+nonisolated(unsafe) private var verbose = false
 
 private func die(_ message: String) -> Never {
     FileHandle.standardError.write(Data("fuzz_xml setup: \(message)\n".utf8))
@@ -78,6 +81,7 @@ private func loadFeed(_ name: String, root: URL, schemaPath: String? = nil) -> F
 public func fuzzXMLInitialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutableRawPointer?) -> CInt {
     let environment = ProcessInfo.processInfo.environment
     mode = environment["CLINLOAD_FUZZ_XML_MODE"] == "path" ? .path : .document
+    verbose = environment["CLINLOAD_FUZZ_XML_VERBOSE"] != nil
     let root = URL(fileURLWithPath: environment["CLINLOAD_FUZZ_ROOT"] ?? FileManager.default.currentDirectoryPath)
     if environment["CLINLOAD_CDA_SCHEMA"] == nil {
         let corpus = environment["CLINLOAD_CORPUS"] ?? root.appendingPathComponent("../shared/corpus").standardizedFileURL.path
@@ -86,6 +90,10 @@ public func fuzzXMLInitialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMu
     hl7Feed = loadFeed("hl7v2_adt", root: root, schemaPath: "2.5")   // schemas/hl7v2/v2.5.xsd, root schemas/hl7v2
     cdaFeed = loadFeed("cda_documents", root: root)
     documentPath = "/dev/shm/clinload-fuzz-xml-\(getpid()).xml"
+    atexit {   // libFuzzer ends with exit(): leave nothing in /dev/shm
+        unlink(documentPath)
+        for path in fixturePaths { unlink(path) }
+    }
     if mode == .path {
         for (index, text) in [fixtureADT, fixtureCDA].enumerated() {
             let path = "/dev/shm/clinload-fuzz-xmlpath-\(getpid())-\(index).xml"
@@ -143,16 +151,24 @@ private func fuzzDocument(_ input: UnsafeBufferPointer<UInt8>) {
     close(fd)
 
     _ = HL7VersionSniffer.version(in: Array(document.prefix(64 * 1024)))
+    var records = 0
+    var outcome = "ok"
     do {
         if screening { try XMLInputScreen.check(path: documentPath) }
         let reader = try XMLStreamReader(path: documentPath, schema: schema, screening: screening)
-        try assemble(reader, feed: feed, inputBytes: document.count)
+        records = try assemble(reader, feed: feed, inputBytes: document.count)
         _ = reader.isValid
         _ = reader.droppedValidityIssueCount
-    } catch is ClinloadError {
+    } catch let error as ClinloadError {
         // Refused, malformed or unreadable input: the expected outcomes.
+        outcome = "\(error.code) \(error.location.rule ?? "")"
     } catch {
         fatalError("an error that is not a ClinloadError: \(type(of: error)) \(error)")
+    }
+    if verbose {
+        let schemaName = schema.map { URL(fileURLWithPath: $0.path).lastPathComponent } ?? "none"
+        FileHandle.standardError.write(Data(
+            "fuzz_xml: \(document.count) bytes, plan \(feed.pipeline.name), schema \(schemaName), screen \(screening): \(records) records, \(outcome)\n".utf8))
     }
 }
 
@@ -186,7 +202,9 @@ private func mapper(for feed: Feed) -> (XMLNameTable, XMLRecordMapper) {
     }
 }
 
-private func assemble(_ reader: XMLStreamReader, feed: Feed, inputBytes: Int) throws {
+/// The number of records read.
+@discardableResult
+private func assemble(_ reader: XMLStreamReader, feed: Feed, inputBytes: Int) throws -> Int {
     let (names, mapper) = mapper(for: feed)
     let assembler = XMLRecordAssembler(reader: reader, plan: feed.plan, names: names, file: documentPath)
     var tree = XMLRecordTree()
@@ -219,6 +237,7 @@ private func assemble(_ reader: XMLStreamReader, feed: Feed, inputBytes: Int) th
         precondition(serialized.count <= 16 * tree.bytes.count + 64 * (tree.nodes.count + tree.attributes.count) + 1024,
                      "serialisation out of proportion to the tree")
     }
+    return lastOrdinal
 }
 
 /// Reads every mapped value through the same view the validators and the

@@ -1,3 +1,4 @@
+import ClinloadAWS
 import ClinloadCore
 import ClinloadEmbedded
 import ClinloadKeys
@@ -79,9 +80,19 @@ public struct RunEnvironment: Sendable {
         } catch let error as PostgresError {
             throw error.clinloadError
         }
-        return try KeyProviderURI.provider(for: keyURI, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-                                           createIfMissing: !storeHasKeys)
+        return try Self.provider(uri: keyURI, createIfMissing: !storeHasKeys)
     }
+
+    /// A key provider by URI, with every provider clinload ships registered
+    /// (`local:`, `aws-kms:`). Relative local paths are relative to the current folder.
+    public static func provider(uri: String, createIfMissing: Bool) throws -> KeyProvider {
+        registerProviders
+        return try KeyProviderURI.provider(for: uri, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                                           createIfMissing: createIfMissing)
+    }
+
+    /// Providers outside ClinloadKeys plug in by URI scheme (once per process).
+    private static let registerProviders: Void = AWSKMSKeyProvider.registerURIScheme()
 
     /// A URL with any password removed.
     static func redacted(_ url: String) -> String {

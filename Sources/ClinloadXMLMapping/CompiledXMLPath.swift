@@ -104,7 +104,13 @@ public struct CompiledXMLPath: Sendable {
     public func elements(in tree: XMLTreeView, from context: Int32) -> [Int32] {
         for alternative in alternatives where alternative.attribute == nil {
             var found: [Int32] = []
-            _ = Self.visit(alternative.steps[...], tree, context) { found.append($0); return false }
+            // A parent step reaches the same element from each of its children:
+            // each element is one row, once.
+            var seen = Set<Int32>()
+            _ = Self.visit(alternative.steps[...], tree, context) { node in
+                if seen.insert(node).inserted { found.append(node) }
+                return false
+            }
             if !found.isEmpty { return found }
         }
         return []

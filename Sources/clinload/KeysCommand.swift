@@ -45,8 +45,7 @@ struct KeysCommand: ParsableCommand {
                 let connection = try global.environment.connect()
                 defer { connection.close() }
                 let source = try global.environment.keyProvider(store: connection)
-                let target = try KeyProviderURI.provider(for: to, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-                                                         createIfMissing: true)
+                let target = try RunEnvironment.provider(uri: to, createIfMissing: true)
                 let result = try KeyRotation.rotate(connection: connection, from: source, to: target)
                 print("rotated \(result.rotated) data keys from \(result.fromKeyId) to \(result.toKeyId)"
                       + (result.alreadyRotated > 0 ? " (\(result.alreadyRotated) were already rotated)" : ""))

@@ -165,6 +165,49 @@ struct AWSKMSProviderTests {
         #expect(Self.attribute(error, "provider") == "aws-kms")
     }
 
+    /// What URLSession actually sends is what was signed: the Host header, the
+    /// body (payload hash), the target and the token. A one-shot local server
+    /// captures the raw request; its Authorization header must be reproduced
+    /// from the wire bytes alone.
+    @Test func theRequestOnTheWireIsTheOneSigned() throws {
+        let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        let server = try #require(LoopbackSocket.OneShot(response: #"{"CiphertextBlob":"AQID","KeyId":"\#(arn)"}"#))
+        let client = try AWSKMSClient(region: "us-east-1", endpoint: server.endpoint, credentials: MotoServer.credentials)
+        let key = SecretBytes(copying: [UInt8](repeating: 7, count: 32))
+        let result = try client.encrypt(plaintext: key, keyId: arn, encryptionContext: ["clinload:purpose": "batch"])
+        #expect(result.ciphertextBlob == [1, 2, 3])
+        #expect(result.keyId == arn)
+
+        let raw = try #require(server.request())
+        let text = String(decoding: raw, as: UTF8.self)
+        let end = try #require(text.range(of: "\r\n\r\n"))
+        var lines = text[..<end.lowerBound].components(separatedBy: "\r\n")
+        #expect(lines.removeFirst() == "POST / HTTP/1.1")
+        let headers: [(name: String, value: String)] = lines.compactMap { line in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (name: String(line[..<colon]), value: String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+        }
+        func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name }?.value }
+        let body = Array(text[end.upperBound...].utf8)
+        let authorization = try #require(header("authorization"))
+        let signedNames = try #require(authorization.components(separatedBy: "SignedHeaders=").last?.components(separatedBy: ",").first)
+        #expect(signedNames == "content-type;host;x-amz-date;x-amz-security-token;x-amz-target")
+        #expect(header("host") == "127.0.0.1:\(server.port)")
+        #expect(header("x-amz-target") == "TrentService.Encrypt")
+        #expect(header("content-type") == "application/x-amz-json-1.1")
+        #expect(header("x-amz-security-token") == "testing")
+
+        let signed = Set(signedNames.split(separator: ";").map(String.init))
+        let wire = SigV4Request(method: "POST", path: "/", headers: headers.filter { signed.contains($0.name.lowercased()) }, body: body)
+        let again = try SigV4Signer(credentials: MotoServer.credentials, region: "us-east-1", service: "kms").sign(wire)
+        #expect(again.authorization == authorization)
+
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        #expect(json["KeyId"] as? String == arn)
+        #expect(json["EncryptionContext"] as? [String: String] == ["clinload:purpose": "batch"])
+        #expect(json["Plaintext"] as? String == Data(repeating: 7, count: 32).base64EncodedString())
+    }
+
     // MARK: failures of the service
 
     @Test func anUnreachableEndpointFailsFastAsUnavailable() throws {

@@ -53,12 +53,7 @@ enum MotoServer {
                 if waitpid(pid, &status, WNOHANG) == pid { break }        // exited (port taken?): try another
                 if LoopbackSocket.accepts(port: port) {
                     runningGroup = pid
-                    atexit {
-                        guard MotoServer.runningGroup > 0 else { return }
-                        kill(-MotoServer.runningGroup, SIGTERM)
-                        var status: Int32 = 0
-                        _ = waitpid(MotoServer.runningGroup, &status, 0)
-                    }
+                    atexit { MotoServer.stop() }
                     return .success(URL(string: "http://127.0.0.1:\(port)")!)
                 }
                 usleep(100_000)
@@ -68,6 +63,22 @@ enum MotoServer {
             _ = waitpid(pid, &status, 0)
         }
         return .failure(Failure(description: "moto_server did not start listening"))
+    }
+
+    /// SIGTERM to the server's group, then SIGKILL if it is still there after
+    /// five seconds: exit never waits on the emulator for long.
+    private static func stop() {
+        let group = runningGroup
+        guard group > 0 else { return }
+        runningGroup = 0
+        kill(-group, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<50 {
+            if waitpid(group, &status, WNOHANG) != 0 { return }
+            usleep(100_000)
+        }
+        kill(-group, SIGKILL)
+        _ = waitpid(group, &status, 0)
     }
 
     private static func executable(_ name: String) -> String? {
@@ -91,7 +102,17 @@ enum MotoServer {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        // Its own process group; no blocked signals and default dispositions (the
+        // spawning thread may block SIGTERM, and a child inherits its mask — then
+        // it could not be stopped).
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         posix_spawnattr_setpgroup(&attributes, 0)
 
         let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
@@ -175,5 +196,65 @@ enum LoopbackSocket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) == 0 }
         }
         return ok ? UInt16(bigEndian: address.sin_port) : nil
+    }
+}
+
+extension LoopbackSocket {
+    /// A one-shot HTTP server: accepts one connection, keeps the raw request,
+    /// answers `response` with status 200 and closes.
+    final class OneShot: @unchecked Sendable {
+        let fd: Int32
+        let port: UInt16
+        private let lock = NSLock()
+        private var captured: [UInt8]?
+        private let done = DispatchSemaphore(value: 0)
+
+        init?(response: String) {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { return nil }
+            guard LoopbackSocket.bind(fd, port: 0), listen(fd, 4) == 0, let port = LoopbackSocket.boundPort(fd) else {
+                close(fd)
+                return nil
+            }
+            self.port = port
+            let listening = fd
+            Thread.detachNewThread { [self] in
+                let connection = accept(listening, nil, nil)
+                guard connection >= 0 else { done.signal(); return }
+                defer { close(connection) }
+                var request: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while !OneShot.complete(request) {
+                    let n = buffer.withUnsafeMutableBytes { read(connection, $0.baseAddress, $0.count) }
+                    if n <= 0 { break }
+                    request.append(contentsOf: buffer[0..<n])
+                }
+                let reply = "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: \(response.utf8.count)\r\nConnection: close\r\n\r\n\(response)"
+                _ = Array(reply.utf8).withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+                lock.lock(); captured = request; lock.unlock()
+                done.signal()
+            }
+        }
+
+        deinit { close(fd) }
+
+        var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+        /// The raw request, once served (waits up to `timeout`).
+        func request(timeout: TimeInterval = 10) -> [UInt8]? {
+            guard done.wait(timeout: .now() + timeout) == .success else { return nil }
+            lock.lock(); defer { lock.unlock() }
+            return captured
+        }
+
+        /// Whether `bytes` holds the head and the Content-Length body.
+        static func complete(_ bytes: [UInt8]) -> Bool {
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard let end = text.range(of: "\r\n\r\n") else { return false }
+            let head = text[..<end.lowerBound].lowercased()
+            let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+            return bytes.count - text[..<end.upperBound].utf8.count >= length
+        }
     }
 }

@@ -61,13 +61,23 @@ struct TestStore {
     let url: String
     let folder: URL
 
-    init() throws {
+    /// A key provider URI other than the local key file in the test folder (AWS KMS on moto).
+    let customKeyURI: String?
+
+    init(url: String, folder: URL, customKeyURI: String?) {
+        self.url = url
+        self.folder = folder
+        self.customKeyURI = customKeyURI
+    }
+
+    init(keyURI: String? = nil) throws {
         url = try TestCluster.freshDatabase()
         folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("clinload-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        customKeyURI = keyURI
     }
 
-    var keyURI: String { "local:" + folder.appendingPathComponent("master.key").path }
+    var keyURI: String { customKeyURI ?? "local:" + folder.appendingPathComponent("master.key").path }
     var environment: RunEnvironment { RunEnvironment(home: folder, databaseURL: url, keyURI: keyURI) }
 
     func connect() throws -> PostgresConnection { try PostgresConnection(url: url) }
