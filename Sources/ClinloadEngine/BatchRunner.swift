@@ -263,7 +263,9 @@ public final class BatchRunner {
         }
         let clock = ContinuousClock()
         let deduplicating = clock.now
-        counts.recordsQuarantined += try loader.quarantineDuplicates(batchId: work.batchId, naturalKey: splitter.naturalKeyName)
+        let duplicates = try loader.quarantineDuplicates(batchId: work.batchId, naturalKey: splitter.naturalKeyName)
+        counts.recordsQuarantined += duplicates.count
+        try sealDuplicates(Set(duplicates), loader: loader, work: work)
         counts.stageMilliseconds["deduplicate"] = Self.milliseconds(clock.now - deduplicating)
         let expected = counts.recordsLoaded
         return {
@@ -271,6 +273,25 @@ public final class BatchRunner {
             // Counts must add up: every record read is loaded or quarantined.
             try Self.checkCounts([merged.identityRows, merged.clinicalRows], expected: expected)
             return [loader.plan.identityName: merged.identityRows, loader.plan.clinicalName: merged.clinicalRows]
+        }
+    }
+
+    /// Records set aside as repeats of an earlier patient are found in SQL, after
+    /// staging, where the raw record is no longer at hand: read the file again for
+    /// them (rare, so a second pass only when there are any) and keep each one
+    /// encrypted like every other quarantined record.
+    private func sealDuplicates(_ ordinals: Set<Int>, loader: VaultLoader, work: BatchWork) throws {
+        guard !ordinals.isEmpty else { return }
+        let reader = try CSVReader(path: work.input.path, header: true)
+        var record = CSVRecord()
+        var left = ordinals.count
+        while left > 0, try reader.read(into: &record) {
+            guard record.provenance.ordinal > 0, ordinals.contains(record.provenance.ordinal) else { continue }
+            var line = record.encodedLine()
+            defer { line.secureWipe() }
+            try loader.attachPayload(batchId: work.batchId, ordinal: record.provenance.ordinal,
+                                     payload: try work.sealQuarantined(line, ordinal: record.provenance.ordinal), dataKeyId: work.dataKeyId)
+            left -= 1
         }
     }
 

@@ -85,7 +85,8 @@ public struct VaultLoader {
 
     /// Moves staged rows whose blind index repeats an earlier row of this batch to
     /// quarantine (rule `unique` on the natural key); returns how many.
-    public func quarantineDuplicates(batchId: UUID, naturalKey: String) throws -> Int {
+    /// Returns the source ordinals moved (the caller adds their encrypted records).
+    public func quarantineDuplicates(batchId: UUID, naturalKey: String) throws -> [Int] {
         let reasons = CanonicalJSON.array([["field": .string(naturalKey), "rule": "unique"]]).text
         let moved = try connection.query("""
             WITH ranked AS (
@@ -98,8 +99,17 @@ public struct VaultLoader {
             )
             INSERT INTO etl.quarantine (batch_id, input_ordinal, source_ordinal, source_line, reasons)
             SELECT $1::uuid, 1, source_ordinal, source_line, $2::jsonb FROM removed
+            RETURNING source_ordinal
             """, [.text(batchId.uuidString), .text(reasons)])
-        return moved.affectedRows
+        return (0..<moved.rowCount).compactMap { moved.int($0, 0) }
+    }
+
+    /// Attaches a quarantined record's encrypted bytes to its quarantine row.
+    public func attachPayload(batchId: UUID, ordinal: Int, payload: [UInt8], dataKeyId: UUID) throws {
+        try connection.query("""
+            UPDATE etl.quarantine SET payload = $3, data_key_id = $4::uuid
+            WHERE batch_id = $1::uuid AND input_ordinal = 1 AND source_ordinal = $2
+            """, [.text(batchId.uuidString), .int(ordinal), .bytes(payload), .text(dataKeyId.uuidString)])
     }
 
     /// Keeps only the latest staged row per patient (`on_repeat: latest`): an

@@ -124,6 +124,16 @@ struct BatchBehaviourTests {
         #expect(outcome.counts.recordsQuarantined == 1)
         #expect(try store.count("SELECT count(*) FROM identity.patient") == 40)
         #expect(try store.count("SELECT count(*) FROM etl.quarantine WHERE source_ordinal = 41 AND reasons @> '[{\"rule\":\"unique\",\"field\":\"Id\"}]'") == 1)
+        // Kept like every quarantined record: encrypted under the batch key, and it opens to the repeated line.
+        let connection = try store.connect()
+        defer { connection.close() }
+        let row = try connection.query("SELECT payload, data_key_id::text FROM etl.quarantine WHERE source_ordinal = 41")
+        let payload = try #require(row.bytes(0, 0))
+        let keyId = try #require(row.string(0, 1).flatMap(UUID.init(uuidString:)))
+        let key = try KeyRing(connection: connection, provider: store.keyProvider()).dataKey(id: keyId)
+        let opened = try IdentifierOpener(dataKey: key.plaintext, keyId: keyId)
+            .open(payload, column: IdentifierColumn(table: "etl.quarantine", column: "payload:1:41"), surrogate: outcome.batchId!)
+        #expect(String(decoding: opened, as: UTF8.self).hasPrefix(lines[3]))
     }
 
     @Test func twoRunnersOnTheSameFileLoadItOnce() async throws {
