@@ -49,21 +49,20 @@ enum CDACorpusExpectations {
         ])
     }
 
-    /// The pipeline's natural key is the MRN: a patientRole/id with @root and
-    /// @extension whose root is not the SSN OID. These documents identify the
-    /// patient only by SSN.
-    static let ssnOnly = CDACorpusOutcome.quarantined(rule: "required", element: "mrn_root")
+    /// Documents that identify the patient only by an SSN id are keyed by it
+    /// (the pipeline prefers an MRN): they load like any other.
+    static let ssnOnly = rows()
 
     static let cases: [CDACorpusCase] = [
         // MARK: HL7__C-CDA-Examples/Documents (C-CDA 2.1 document types)
-        .init(path: "HL7__C-CDA-Examples/Documents/CCD/CCD 1/CCD.XML", expected: ssnOnly,
-              why: "valid; patientRole/id is an SSN only. Rows if keyed: condition 4 (one concern holds two problems), medication 2, observation 6, encounter 1"),
+        .init(path: "HL7__C-CDA-Examples/Documents/CCD/CCD 1/CCD.XML", expected: rows(condition: 4, medication: 2, observation: 6, encounter: 1),
+              why: "valid; patientRole/id is an keyed by the SSN id (no MRN). Rows: condition 4 (one concern holds two problems), medication 2, observation 6, encounter 1"),
         .init(path: "HL7__C-CDA-Examples/Documents/CCD/CCD 2/CCD.xml", expected: rows(observation: 1),
               why: "valid; MRN root+extension; problems and medications sections are nullFlavor NI (no entries); one result whose value is nullFlavor"),
         .init(path: "HL7__C-CDA-Examples/Documents/Care Plan/Care_Plan.xml", expected: ssnOnly,
-              why: "valid; SSN only; care-plan sections only (none mapped)"),
-        .init(path: "HL7__C-CDA-Examples/Documents/Consultation Note/Consultation_Note.xml", expected: ssnOnly,
-              why: "valid; SSN only. Rows if keyed: condition 4, medication 2, observation 6"),
+              why: "valid; keyed by the SSN id (no MRN); care-plan sections only (none mapped)"),
+        .init(path: "HL7__C-CDA-Examples/Documents/Consultation Note/Consultation_Note.xml", expected: rows(condition: 4, medication: 2, observation: 6),
+              why: "valid; keyed by the SSN id (no MRN). Rows: condition 4, medication 2, observation 6"),
         .init(path: "HL7__C-CDA-Examples/Documents/Diagnostic Imaging Report/Diagnostic_Imaging_Report.xml", expected: rows(),
               why: "valid; MRN; DIR sections only (none mapped)"),
         .init(path: "HL7__C-CDA-Examples/Documents/Discharge Summary/Discharge_Summary.xml", expected: rows(condition: 2),
@@ -90,11 +89,11 @@ enum CDACorpusExpectations {
               expected: .fileRejected(code: "malformed_xml"),
               why: "fragment (section root, no namespace) using the undeclared xsi: prefix: not namespace-well-formed"),
         .init(path: "HL7__C-CDA-Examples/General/External Document Reference/PROBLEMS_in_Empty_C-CDA_2.1 (C-CDAR2.1).xml",
-              expected: ssnOnly,
-              why: "valid; SSN only. Rows if keyed: condition 2 (one coded by translation only)"),
+              expected: rows(condition: 2),
+              why: "valid; keyed by the SSN id (no MRN). Rows: condition 2 (one coded by translation only)"),
         .init(path: "HL7__C-CDA-Examples/General/Parent Document Replace Relationship/CCD Parent Document Replace (C-CDAR2.1).xml",
               expected: ssnOnly,
-              why: "valid; SSN only; mapped sections are empty"),
+              why: "valid; keyed by the SSN id (no MRN); mapped sections are empty"),
         .init(path: "HL7__C-CDA-Examples/Guide Examples/Basic Occupation Observation_2.16.840.1.113883.10.20.22.4.503/Basic Occupation Observation Example.xml",
               expected: .fileRejected(code: "malformed_xml"),
               why: "fragment (observation root); not well-formed: tag mismatch (libxml2 76), and undeclared xsi: prefix"),
@@ -115,19 +114,19 @@ enum CDACorpusExpectations {
               why: "fragment (observation root, no namespace) using the undeclared xsi: prefix"),
         .init(path: "HL7__C-CDA-Examples/Unstructured/CDA reference PDF/Unstructured_Document_reference.xml",
               expected: ssnOnly,
-              why: "valid; SSN only; nonXMLBody (dropped)"),
+              why: "valid; keyed by the SSN id (no MRN); nonXMLBody (dropped)"),
         .init(path: "HL7__C-CDA-Examples/Unstructured/CDA with Embedded PDF 2/CDA_with_Embedded_PDF.xml", expected: rows(),
               why: "valid; MRN (first of two non-SSN ids); embedded PDF body dropped: identity only"),
         .init(path: "HL7__C-CDA-Examples/Unstructured/CDA with Embedded Text plain/CDA_Embedded_Text_Plain_Surgical_Consult.xml",
               expected: ssnOnly,
-              why: "valid; SSN only; text/plain body (dropped)"),
+              why: "valid; keyed by the SSN id (no MRN); text/plain body (dropped)"),
 
         // MARK: HL7__CDA-core-2.0
         .init(path: "HL7__CDA-core-2.0/examples/cda.xml",
               expected: .quarantined(rule: "xsd_unexpected_element", element: "id"),
               why: "typeId missing: id met where realmCode/typeId expected (libxml2 1871)"),
-        .init(path: "HL7__CDA-core-2.0/examples/sampleCCD.xml", expected: ssnOnly,
-              why: "valid (SDTC); SSN only. Rows if keyed: condition 5, medication 3, observation 7, encounter 1"),
+        .init(path: "HL7__CDA-core-2.0/examples/sampleCCD.xml", expected: rows(condition: 5, medication: 3, observation: 7, encounter: 1),
+              why: "valid (SDTC); keyed by the SSN id (no MRN). Rows: condition 5, medication 3, observation 7, encounter 1"),
         .init(path: "HL7__CDA-core-2.0/schema/normative/infrastructure/cda/SampleCDADocument.xml", expected: rows(),
               why: "valid; plain CDA R2 with MRN; no C-CDA section templates, so no rows"),
     ]
