@@ -58,6 +58,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ClinloadSynth", dependencies: ["ClinloadCore"]),
+        // De-identification rules for research extracts (pure: no I/O but reading rule tables).
+        .target(name: "ClinloadDeid", dependencies: ["ClinloadCore", "ClinloadCrypto"]),
 
         // MARK: command line
         .executableTarget(name: "clinload", dependencies: [
@@ -71,7 +73,7 @@ let package = Package(
         .testTarget(name: "ClinloadUnitTests", dependencies: [
             "ClinloadCore", "ClinloadDefinitions", "ClinloadExtract", "ClinloadValidate",
             "ClinloadCrypto", "ClinloadKeys", "ClinloadSynth", "CXMLBridge", "ClinloadXML", "ClinloadXMLMapping",
-            "ClinloadAWS",
+            "ClinloadAWS", "ClinloadDeid",
         ]),
         .testTarget(name: "ClinloadIntegrationTests", dependencies: [
             "ClinloadCore", "ClinloadDefinitions", "ClinloadEngine", "ClinloadPostgres",
