@@ -17,6 +17,7 @@ public enum Migrations {
         Migration(version: 4, name: "clinical event tables", sql: clinicalEventsV1),
         Migration(version: 5, name: "quarantine source references", sql: quarantineSourceV1),
         Migration(version: 6, name: "data key commitment, context and rotation", sql: keyCommitmentV1),
+        Migration(version: 7, name: "research-ID crosswalk", sql: researchCrosswalkV1),
     ]
 
     static let etlV1 = """
@@ -181,6 +182,23 @@ public enum Migrations {
     static let keyCommitmentV1 = """
     ALTER TABLE etl.data_keys ADD COLUMN commitment bytea, ADD COLUMN batch_id uuid, ADD COLUMN pipeline text,
         ADD COLUMN rotated_at timestamptz;
+    """
+
+    /// Research IDs: random per (study, patient), kept so a study's re-run gives
+    /// the same IDs. The crosswalk links research IDs back to patients, so it is
+    /// as sensitive as the vault: analysts get no access to it.
+    static let researchCrosswalkV1 = """
+    CREATE SCHEMA IF NOT EXISTS research;
+    CREATE TABLE research.crosswalk (
+        study_id     text NOT NULL,
+        surrogate_id uuid NOT NULL,
+        research_id  uuid NOT NULL UNIQUE,
+        created_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (study_id, surrogate_id)
+    );
+    REVOKE ALL ON research.crosswalk FROM PUBLIC;
+    GRANT USAGE ON SCHEMA research TO clinload_loader;
+    GRANT SELECT, INSERT ON research.crosswalk TO clinload_loader;
     """
 
     /// Group roles (NOLOGIN): a DBA grants them to login roles. Roles belong to the
