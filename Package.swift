@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "ClinloadEngine", dependencies: [
             "ClinloadCore", "ClinloadDefinitions", "ClinloadExtract", "ClinloadValidate",
             "ClinloadCrypto", "ClinloadKeys", "ClinloadPostgres", "ClinloadEmbedded",
-            "ClinloadStore", "ClinloadXML", "ClinloadXMLMapping", "ClinloadAWS",
+            "ClinloadStore", "ClinloadXML", "ClinloadXMLMapping", "ClinloadAWS", "ClinloadDeid",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ClinloadSynth", dependencies: ["ClinloadCore"]),

@@ -123,6 +123,8 @@ extension ClinloadError {
         public static let cancelled = Code("cancelled", exit: .temporaryFailure)
         // output
         public static let outputUnwritable = Code("output_unwritable", exit: .cannotCreate)
+        /// The release gate (or k-anonymity) stopped a research extract: nothing was released.
+        public static let releaseBlocked = Code("release_blocked", exit: .dataError)
         // internal
         public static let internalError = Code("internal_error", exit: .software)
     }

@@ -1,1 +1,2 @@
-// De-identification for research extracts: Safe Harbor and Limited Data Set rules, free-text scrubbing, the release gate.
+// De-identification for research extracts: Safe Harbor and Limited Data Set rules
+// (DeidPolicy and the rules it applies; docs/DEID.md), free-text scrubbing, the release gate.

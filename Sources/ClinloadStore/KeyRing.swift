@@ -109,8 +109,30 @@ public struct KeyRing {
                                 attributes: [("key_id", id.uuidString.lowercased())] + (stored.batchId.map { [("batch_id", $0.uuidString.lowercased())] } ?? []))
         }
         let plaintext = try provider.unwrap(stored.wrapped, context: stored.context)
-        try KeyCommitment.verify(key: plaintext, keyId: id, stored: stored.commitment)
+        if stored.commitment == nil {
+            try addCommitment(to: id, key: plaintext)
+        } else {
+            try KeyCommitment.verify(key: plaintext, keyId: id, stored: stored.commitment)
+        }
         return DataKey(id: id, plaintext: plaintext)
+    }
+
+    /// Keys created before key commitment existed (a store older than migration
+    /// 6) get their commitment at first use — it unwrapped under its context, so
+    /// it is the key that context names — and from then on are checked like any
+    /// other. Audited, so a reviewer sees when each got one.
+    private func addCommitment(to id: UUID, key: SecretBytes) throws {
+        let commitment = try KeyCommitment.compute(key: key, keyId: id)
+        try connection.transaction {
+            let updated = try connection.query(
+                "UPDATE etl.data_keys SET commitment = $2 WHERE key_id = $1::uuid AND commitment IS NULL AND shredded_at IS NULL",
+                [.text(id.uuidString), .bytes(commitment)])
+            if updated.affectedRows == 1 {
+                try AuditLog(connection: connection).append(event: "key_commitment_added", details: [
+                    "key_id": .string(id.uuidString.lowercased()),
+                ])
+            }
+        }
     }
 
     private func loadBlindIndexKey() throws -> DataKey? {

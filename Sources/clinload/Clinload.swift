@@ -15,7 +15,7 @@ struct Clinload: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, ReplayCommand.self, BatchesCommand.self, AuditCommand.self, LineageCommand.self, DatabaseCommand.self, GenerateCommand.self,
-                      LintCommand.self, QuarantineCommand.self, RevealCommand.self, ShredCommand.self, KeysCommand.self])
+                      LintCommand.self, QuarantineCommand.self, RevealCommand.self, ShredCommand.self, KeysCommand.self, ExtractCommand.self])
 
     /// Like ParsableCommand's default, except that clinload's own errors end the
     /// process with their documented exit status.

@@ -1,0 +1,201 @@
+import ClinloadCore
+import ClinloadCrypto
+import ClinloadDefinitions
+import ClinloadDeid
+import ClinloadKeys
+import ClinloadPostgres
+import ClinloadStore
+import Foundation
+
+/// A research extract: the cohort's rows, de-identified under the spec's profile,
+/// keyed by per-study research IDs, checked by an independent release gate, and
+/// only then moved into the output folder with a manifest — or not at all.
+///
+/// Order matters: files are written under a hidden temporary folder inside the
+/// output folder (same file system, so the final renames are atomic); the gate
+/// scans exactly those bytes; any hit removes them, is audited, and fails the run.
+public enum ResearchExtract {
+    public struct Result: Sendable {
+        public var files: [(name: String, rows: Int, sha256: String)]
+        public var patients: Int
+        public var suppressed: Int
+        public var kAnonymity: KAnonymity?
+        public var manifestPath: String
+    }
+
+    public static func run(
+        spec: ExtractSpec, specBytes: [UInt8], outDirectory: String, connection: PostgresConnection, provider: KeyProvider,
+        rulesFolder: URL, now: Date = Date()
+    ) throws -> Result {
+        let rules = try DeidRules(spec: spec, folder: rulesFolder, today: now)
+        let plan = try ExtractPlan(spec: spec, rules: rules)
+        let out = URL(fileURLWithPath: outDirectory)
+        try prepare(out)
+
+        // The cohort: patients with the asked-for conditions, then by age.
+        var cohort = try cohortPatients(spec.cohort, connection)
+        let vault = VaultReader(connection: connection, provider: provider)
+        let quasi = try vault.read(cohort, columns: ["birth_date", "death_date", "zip", "city"])
+        let clinical = try patientColumns(cohort, connection)
+        if let minAge = spec.cohort?.minAge {
+            cohort = cohort.filter { (rules.age(birthDate: quasi[$0]?["birth_date"]) ?? -1) >= minAge }
+        }
+        if let maxAge = spec.cohort?.maxAge {
+            cohort = cohort.filter { (rules.age(birthDate: quasi[$0]?["birth_date"]) ?? Int.max) <= maxAge }
+        }
+        func patientValue(_ surrogate: UUID, _ column: String) -> String? {
+            rules.patientValue(column, quasi: quasi[surrogate] ?? [:], clinical: clinical[surrogate] ?? [:])
+        }
+
+        // k-anonymity over the declared quasi-identifiers, as they will be released.
+        var kResult: KAnonymity?
+        var suppressed = 0
+        if let k = spec.kAnonymity {
+            let rows = cohort.map { s in k.quasiIdentifiers.map { patientValue(s, $0) } }
+            let result = KAnonymity(rows: rows, threshold: k.kMin)
+            kResult = result
+            if !result.rowsBelowThreshold.isEmpty {
+                if (k.action ?? .fail) == .fail {
+                    throw ClinloadError(.releaseBlocked, stage: .validate, "the cohort is not k-anonymous at k_min: nothing was released",
+                                        attributes: [("minimum_k", "\(result.minimumK)"), ("k_min", "\(k.kMin ?? 0)"),
+                                                     ("patients_below", "\(result.rowsBelowThreshold.count)")])
+                }
+                let drop = Set(result.rowsBelowThreshold.map { cohort[$0] })
+                cohort.removeAll { drop.contains($0) }
+                suppressed = drop.count
+            }
+        }
+
+        let researchIDs = try ResearchCrosswalk(connection: connection).researchIDs(study: spec.study, patients: cohort)
+        let staging = out.appendingPathComponent(".clinload-extract-\(UUID().uuidString.lowercased())")
+        guard mkdir(staging.path, 0o700) == 0 else {
+            throw ClinloadError(.outputUnwritable, stage: .load, "cannot create the extract's temporary folder (is the output folder writable?)",
+                                attributes: [("path", out.path), ("errno", "\(errno)")])
+        }
+        var keepStaging = false
+        defer { if !keepStaging { try? FileManager.default.removeItem(at: staging) } }
+
+        var files: [(name: String, rows: Int, sha256: String)] = []
+        var batches = Set<String>()
+        for table in plan.tables {
+            let writer = try ExtractCSVWriter(path: staging.appendingPathComponent(table.file).path, header: ["research_id"] + table.outputNames)
+            if table.source == "patient" {
+                for s in cohort {
+                    try writer.write([researchIDs[s]?.uuidString.lowercased()] + table.columns.map { patientValue(s, $0.name) })
+                }
+            } else {
+                try writeEvents(table, cohort: cohort, researchIDs: researchIDs, spec: spec, rules: rules, connection: connection,
+                                writer: writer, batches: &batches)
+            }
+            files.append((table.file, writer.rows, try writer.finish()))
+        }
+
+        // The gate: independent of the transforms, over the written bytes.
+        let identifiers = try vault.read(cohort, columns: DeidRules.gateColumns)
+        let findings = try rules.gate(files: files.map { staging.appendingPathComponent($0.name) },
+                                      knownIdentifiers: Set(identifiers.values.flatMap { $0.values }))
+        let audit = AuditLog(connection: connection)
+        if let first = findings.first {
+            try connection.transaction {
+                try audit.append(event: "extract_blocked", details: [
+                    "study": .string(spec.study), "profile": .string(spec.profile.rawValue), "findings": .int(findings.count),
+                    "first": .object(["file": .string(first.file), "column": .string(first.column), "row": .int(first.row), "rule": .string(first.rule)]),
+                ])
+            }
+            throw ClinloadError(.releaseBlocked, stage: .validate,
+                                "the release gate found an identifier in the output: nothing was released (fix the data or the spec)",
+                                location: .init(file: first.file, record: first.row, field: first.column, rule: first.rule),
+                                attributes: [("findings", "\(findings.count)")])
+        }
+
+        for file in files {
+            guard rename(staging.appendingPathComponent(file.name).path, out.appendingPathComponent(file.name).path) == 0 else {
+                throw ClinloadError(.outputUnwritable, stage: .load, "cannot move an extract file into place", attributes: [("file", file.name)])
+            }
+        }
+        let manifest = ExtractManifest.make(spec: spec, specBytes: specBytes, plan: plan, rules: rules, files: files, batches: batches,
+                                            patients: cohort.count, suppressed: suppressed, kAnonymity: kResult, now: now)
+        let manifestPath = out.appendingPathComponent("manifest.json").path
+        try ExtractManifest.write(manifest, to: manifestPath, staging: staging)
+        try connection.transaction {
+            try audit.append(event: "extract_released", details: [
+                "study": .string(spec.study), "requester": .string(spec.requester), "profile": .string(spec.profile.rawValue),
+                "dua_id": spec.duaId.map { .string($0) } ?? .null, "patients": .int(cohort.count), "suppressed": .int(suppressed),
+                "rows": .object(Dictionary(uniqueKeysWithValues: files.map { ($0.name, CanonicalJSON.int($0.rows)) })),
+                "manifest_sha256": .string(try SHA256Digest.hashFile(atPath: manifestPath).digest.hexString),
+            ])
+        }
+        return Result(files: files, patients: cohort.count, suppressed: suppressed, kAnonymity: kResult, manifestPath: manifestPath)
+    }
+
+    /// The output folder: created 0700 if missing; refused if it already holds an extract.
+    static func prepare(_ out: URL) throws {
+        if !FileManager.default.fileExists(atPath: out.path) {
+            guard mkdir(out.path, 0o700) == 0 else {
+                throw ClinloadError(.outputUnwritable, stage: .load, "cannot create the output folder", attributes: [("path", out.path), ("errno", "\(errno)")])
+            }
+        }
+        guard access(out.path, W_OK) == 0 else {
+            throw ClinloadError(.outputUnwritable, stage: .load, "the output folder is not writable", attributes: [("path", out.path)])
+        }
+        if FileManager.default.fileExists(atPath: out.appendingPathComponent("manifest.json").path) {
+            throw ClinloadError(.outputUnwritable, stage: .load, "the output folder already holds an extract: choose an empty one",
+                                attributes: [("path", out.path)])
+        }
+    }
+
+    static func cohortPatients(_ cohort: ExtractSpec.Cohort?, _ connection: PostgresConnection) throws -> [UUID] {
+        let codes = cohort?.conditionCodes ?? []
+        let rows = try connection.query("""
+            SELECT p.surrogate_id::text FROM clinical.patient p
+            WHERE cardinality($1::text[]) = 0
+               OR EXISTS (SELECT 1 FROM clinical.condition c WHERE c.surrogate_id = p.surrogate_id AND c.code = ANY($1::text[]))
+            ORDER BY p.surrogate_id
+            """, [.text("{" + codes.map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }.joined(separator: ",") + "}")])
+        return (0..<rows.rowCount).compactMap { rows.string($0, 0).flatMap(UUID.init(uuidString:)) }
+    }
+
+    static func patientColumns(_ cohort: [UUID], _ connection: PostgresConnection) throws -> [UUID: [String: String]] {
+        var out: [UUID: [String: String]] = [:]
+        let names = ["sex", "race", "ethnicity", "marital_status", "state"]
+        for start in stride(from: 0, to: cohort.count, by: 5000) {
+            let slice = cohort[start..<min(start + 5000, cohort.count)]
+            let rows = try connection.query("""
+                SELECT surrogate_id::text, \(names.joined(separator: ", ")) FROM clinical.patient WHERE surrogate_id = ANY($1::uuid[])
+                """, [.text("{" + slice.map(\.uuidString).joined(separator: ",") + "}")])
+            for r in 0..<rows.rowCount {
+                guard let s = rows.string(r, 0).flatMap(UUID.init(uuidString:)) else { continue }
+                var values: [String: String] = [:]
+                for (i, name) in names.enumerated() { values[name] = rows.string(r, i + 1) }
+                out[s] = values
+            }
+        }
+        return out
+    }
+
+    static func writeEvents(
+        _ table: ExtractPlan.Table, cohort: [UUID], researchIDs: [UUID: UUID], spec: ExtractSpec, rules: DeidRules,
+        connection: PostgresConnection, writer: ExtractCSVWriter, batches: inout Set<String>
+    ) throws {
+        let source = ExtractCatalog.eventTables[table.source]!
+        let timeColumn = table.source == "observation" ? "effective_time" : "start_time"
+        for start in stride(from: 0, to: cohort.count, by: 2000) {
+            let slice = cohort[start..<min(start + 2000, cohort.count)]
+            let rows = try connection.query("""
+                SELECT surrogate_id::text, batch_id::text\(table.columns.map { ", \($0.name)::text" }.joined())
+                FROM \(source) WHERE surrogate_id = ANY($1::uuid[])
+                  AND ($2::date IS NULL OR \(timeColumn) >= $2::date) AND ($3::date IS NULL OR \(timeColumn) < $3::date + 1)
+                ORDER BY surrogate_id, batch_id, source_ordinal, item
+                """, [.text("{" + slice.map(\.uuidString).joined(separator: ",") + "}"),
+                      spec.cohort?.from.map { .text($0) } ?? .null, spec.cohort?.to.map { .text($0) } ?? .null])
+            for r in 0..<rows.rowCount {
+                guard let s = rows.string(r, 0).flatMap(UUID.init(uuidString:)), let id = researchIDs[s] else { continue }
+                if let batch = rows.string(r, 1) { batches.insert(batch) }
+                let values = table.columns.enumerated().map { i, column in
+                    rules.eventValue(rows.string(r, i + 2), kind: column.kind)
+                }
+                try writer.write([id.uuidString.lowercased()] + values)
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import ClinloadCore
+import ClinloadDefinitions
+import ClinloadEngine
+import ClinloadPostgres
+import ClinloadStore
+import Foundation
+import Testing
+
+/// Research extracts end to end on the Synthea corpus: Safe Harbor and Limited
+/// Data Set outputs, the manifest and its verification, research IDs, k-anonymity,
+/// and the release gate blocking a planted identifier.
+@Suite("Research extracts")
+struct ResearchExtractTests {
+    static let synthea = Repository.corpus.appendingPathComponent("OHDSI__dbt-synthea/seeds/synthea")
+    static let rules = Repository.root.appendingPathComponent("schemas/deid")
+
+    func loadedStore() throws -> TestStore {
+        let store = try TestStore()
+        for (pipeline, file) in [("synthea_patients", "patients.csv"), ("synthea_encounters", "encounters.csv"), ("synthea_conditions", "conditions.csv")] {
+            let outcome = try store.run(Self.synthea.appendingPathComponent(file).path, pipeline: store.pipeline(pipeline))
+            #expect(outcome.status == .loaded, "\(file): \(String(describing: outcome.error))")
+        }
+        return store
+    }
+
+    func spec(_ yaml: String, _ store: TestStore) throws -> (ExtractSpec, [UInt8]) {
+        try ExtractSpec.load(try store.write(yaml, name: "spec-\(UUID().uuidString).yaml"))
+    }
+
+    func extract(_ yaml: String, _ store: TestStore, out: String) throws -> ResearchExtract.Result {
+        let (parsed, bytes) = try spec(yaml, store)
+        let connection = try store.connect()
+        defer { connection.close() }
+        return try ResearchExtract.run(spec: parsed, specBytes: bytes, outDirectory: out, connection: connection,
+                                       provider: try store.keyProvider(), rulesFolder: Self.rules)
+    }
+
+    static let safeHarbor = """
+        study: S-1
+        requester: research office
+        profile: safe-harbor
+        reference_date: "2025-06-30"
+        tables:
+          - {name: patients, from: patient, columns: [sex, race, birth_year, age, zip3, state]}
+          - {name: encounters, from: encounter, columns: [start_time, encounter_class, code, description]}
+          - {name: conditions, from: condition, columns: [start_time, code, description]}
+        k_anonymity: {quasi_identifiers: [sex, birth_year, zip3]}
+        """
+
+    @Test func aSafeHarborExtractReleasesOnlyDeidentifiedValuesWithAVerifiableManifest() throws {
+        let store = try loadedStore()
+        defer { store.cleanUp() }
+        let out = store.folder.appendingPathComponent("out-sh").path
+        let result = try extract(Self.safeHarbor, store, out: out)
+        #expect(result.patients == 27)
+        let patients = FixtureCSV.rows(try String(contentsOfFile: out + "/patients.csv", encoding: .utf8))
+        #expect(patients[0] == ["research_id", "sex", "race", "birth_year", "age", "zip3", "state"])
+        #expect(patients.count == 28)
+        let encounters = FixtureCSV.rows(try String(contentsOfFile: out + "/encounters.csv", encoding: .utf8))
+        #expect(encounters[0] == ["research_id", "start_year", "encounter_class", "code", "description"])
+        #expect(encounters.count == 605)
+        #expect(encounters.dropFirst().allSatisfy { $0[1].count == 4 })
+        // Same patient, same research id across the tables of one extract.
+        #expect(Set(encounters.dropFirst().map { $0[0] }).isSubset(of: Set(patients.dropFirst().map { $0[0] })))
+        // Files 0600; the manifest verifies; a changed file no longer does.
+        for name in ["patients.csv", "encounters.csv", "conditions.csv", "manifest.json"] {
+            let mode = (try FileManager.default.attributesOfItem(atPath: out + "/" + name)[.posixPermissions] as? Int) ?? 0
+            #expect(mode == 0o600, "\(name)")
+        }
+        #expect(try ExtractManifest.verify(directory: out).isEmpty)
+        let manifest = try String(contentsOfFile: out + "/manifest.json", encoding: .utf8)
+        #expect(manifest.contains("\"hhs-2000\"") && manifest.contains("\"minimum_k\"") && manifest.contains("\"S-1\""))
+        try "x".write(toFile: out + "/conditions.csv", atomically: false, encoding: .utf8)
+        #expect(try !ExtractManifest.verify(directory: out).isEmpty)
+        // No identifier of the corpus anywhere in the output.
+        let canaries = try FixtureCSV.values(of: ["Id", "SSN", "FIRST", "LAST", "ADDRESS", "BIRTHDATE", "ZIP"],
+                                             inFile: Repository.syntheaPatients.path, longerThan: 4)
+        let text = try ["patients.csv", "encounters.csv", "manifest.json"].map { try String(contentsOfFile: out + "/" + $0, encoding: .utf8) }.joined()
+        #expect(canaries.filter { text.contains($0) }.isEmpty)
+        #expect(try store.count("SELECT count(*) FROM etl.audit_log WHERE event = 'extract_released'") == 1)
+    }
+
+    @Test func researchIDsAreStablePerStudyAndDifferAcrossStudies() throws {
+        let store = try loadedStore()
+        defer { store.cleanUp() }
+        func ids(_ study: String, _ folder: String) throws -> Set<String> {
+            _ = try extract(Self.safeHarbor.replacingOccurrences(of: "study: S-1", with: "study: \(study)"), store,
+                            out: store.folder.appendingPathComponent(folder).path)
+            return Set(FixtureCSV.rows(try String(contentsOfFile: store.folder.appendingPathComponent(folder + "/patients.csv").path,
+                                                  encoding: .utf8)).dropFirst().map { $0[0] })
+        }
+        let a = try ids("S-A", "a1")
+        #expect(try ids("S-A", "a2") == a)
+        #expect(try ids("S-B", "b1").isDisjoint(with: a))
+    }
+
+    @Test func aLimitedDataSetNeedsADUAAndKeepsDatesAndZIP() throws {
+        let store = try loadedStore()
+        defer { store.cleanUp() }
+        let lds = """
+            study: L-1
+            requester: quality team
+            profile: limited-data-set
+            dua_id: DUA-7
+            reference_date: "2025-06-30"
+            tables:
+              - {name: patients, from: patient, columns: [sex, birth_date, age, zip, city, state]}
+              - {name: encounters, from: encounter, columns: [start_time, code]}
+            """
+        #expect(throws: ClinloadError.self) { _ = try spec(lds.replacingOccurrences(of: "dua_id: DUA-7\n", with: ""), store) }
+        let out = store.folder.appendingPathComponent("out-lds").path
+        _ = try extract(lds, store, out: out)
+        let encounters = FixtureCSV.rows(try String(contentsOfFile: out + "/encounters.csv", encoding: .utf8))
+        #expect(encounters[0] == ["research_id", "start_time", "code"])
+        #expect(encounters[1][1].count > 10)
+        // A Safe Harbor spec cannot ask for Limited Data Set columns.
+        let sh = lds.replacingOccurrences(of: "limited-data-set", with: "safe-harbor")
+        #expect(throws: ClinloadError.self) { _ = try extract(sh, store, out: store.folder.appendingPathComponent("out-x").path) }
+    }
+
+    @Test func aPlantedSSNInAReleasedColumnBlocksTheReleaseAndIsAudited() throws {
+        let store = try loadedStore()
+        defer { store.cleanUp() }
+        let connection = try store.connect()
+        defer { connection.close() }
+        try connection.execute("UPDATE clinical.condition SET description = 'follow-up, SSN 123-45-6789 on file' WHERE ctid = (SELECT min(ctid) FROM clinical.condition)")
+        let out = store.folder.appendingPathComponent("out-blocked").path
+        #expect { _ = try extract(Self.safeHarbor, store, out: out) } throws: { error in
+            guard let error = error as? ClinloadError else { return false }
+            return error.code == .releaseBlocked && error.location.field == "description" && error.location.rule == "ssn"
+                && !error.description.contains("123-45-6789")
+        }
+        // Nothing released: no CSV, no manifest, no temporary folder left.
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+        #expect(left.isEmpty, "\(left)")
+        let audit = try connection.query("SELECT payload FROM etl.audit_log WHERE event = 'extract_blocked'")
+        #expect(audit.rowCount == 1 && !(audit.string(0, 0) ?? "").contains("123-45-6789"))
+    }
+
+    @Test func kAnonymityBelowKMinSuppressesOrFails() throws {
+        let store = try loadedStore()
+        defer { store.cleanUp() }
+        let strict = Self.safeHarbor.replacingOccurrences(of: "k_anonymity: {quasi_identifiers: [sex, birth_year, zip3]}",
+                                                          with: "k_anonymity: {quasi_identifiers: [sex, birth_year, zip3], k_min: 2, action: fail}")
+        #expect(throws: ClinloadError.self) { _ = try extract(strict, store, out: store.folder.appendingPathComponent("k1").path) }
+        let suppress = strict.replacingOccurrences(of: "action: fail", with: "action: suppress")
+        let result = try extract(suppress, store, out: store.folder.appendingPathComponent("k2").path)
+        #expect(result.suppressed > 0 && result.patients == 27 - result.suppressed)
+    }
+}
