@@ -74,7 +74,7 @@ let package = Package(
             "ClinloadCore", "ClinloadDefinitions", "ClinloadExtract", "ClinloadValidate",
             "ClinloadCrypto", "ClinloadKeys", "ClinloadSynth", "CXMLBridge", "ClinloadXML", "ClinloadXMLMapping",
             "ClinloadAWS", "ClinloadDeid",
-        ]),
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "ClinloadIntegrationTests", dependencies: [
             "ClinloadCore", "ClinloadDefinitions", "ClinloadEngine", "ClinloadPostgres",
             "ClinloadEmbedded", "ClinloadStore", "ClinloadKeys", "ClinloadCrypto", "ClinloadSynth",

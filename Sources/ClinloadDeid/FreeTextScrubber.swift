@@ -175,6 +175,27 @@ public struct FreeTextScrubber: Sendable {
             }
             if !added { break }
         }
+        // after a name: the rest of a hyphenated name (`Thornton-Reyes` when Thornton
+        // is known) and a middle initial (`Evelyn M (MRN…)`: initials are identifying)
+        for (index, token) in tokens.enumerated() where index > 0 {
+            let previous = tokens[index - 1]
+            guard claims.category(endingAt: previous.end) == .name else { continue }
+            let hyphenated = token.gapBefore == "-" && FreeTextScrubberRules.looksLikeNameWord(token.text)
+            if hyphenated || (token.gapBefore == " " && Self.isInitial(token, next: index + 1 < tokens.count ? tokens[index + 1] : nil)) {
+                _ = claims.claim(Span(start: token.start, end: token.end, category: .name, replacement: Category.name.placeholder))
+            }
+        }
+    }
+
+    /// A single capital letter that reads as an initial: followed by a period, a
+    /// comma, a parenthesis or the end of the text (`A` and `I` only with a period).
+    private static func isInitial(_ token: FreeTextScrubberToken, next: FreeTextScrubberToken?) -> Bool {
+        guard token.text.count == 1, let letter = token.text.first, letter.isUppercase else { return false }
+        guard let next else { return letter != "A" && letter != "I" }
+        let gap = next.gapBefore
+        if gap.hasPrefix(".") { return true }
+        guard letter != "A", letter != "I" else { return false }
+        return gap.hasPrefix(",") || gap.hasPrefix(" (") || gap.hasPrefix(";")
     }
 
     /// "Jane Smith" → one `[NAME]`, also across a middle initial ("Darcy J. Smith").
@@ -196,6 +217,7 @@ public struct FreeTextScrubber: Sendable {
 
     static func isNameGap(_ gap: String) -> Bool {
         if !gap.isEmpty, gap.allSatisfy({ $0 == " " }) { return true }
+        if gap == "-" { return true }
         // " J. " / " J "
         let trimmed = gap.trimmingCharacters(in: .whitespaces)
         guard gap.hasPrefix(" "), gap.hasSuffix(" ") else { return false }
@@ -225,5 +247,9 @@ struct FreeTextScrubberClaims {
 
     func category(startingAt start: Int) -> FreeTextScrubber.Category? {
         sorted.first(where: { $0.start == start })?.category
+    }
+
+    func category(endingAt end: Int) -> FreeTextScrubber.Category? {
+        sorted.first(where: { $0.end == end })?.category
     }
 }

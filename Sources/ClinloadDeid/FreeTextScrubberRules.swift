@@ -72,7 +72,7 @@ enum FreeTextScrubberRules {
         // US phone numbers (with an extension), ten digits, seven digits after a phone word
         Rule(#"(?<![\w+-])(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-])"#, .phone),
         Rule(#"(?<![\w.,+-])(?:\+?1)?[2-9]\d{9}(?!\w|[.,]\d)"#, .phone),
-        Rule(#"\b(?:call|called|phone|ph|tel|telephone|cell|mobile|pager|page|fax|text|texted|contact|callback|number)[:.]?\s*(?:at\s+|is\s+)?(\d{3}[-.]\d{4})(?![\w-]|\.\d)"#,
+        Rule(#"\b(?:call(?:\s+back)?|called|phone|ph|tel|telephone|cell|mobile|pager|page|fax|text|texted|contact|callback|number)(?:\s*(?:#|no\.?|number))?[:.]?\s*(?:at\s+|is\s+)?(\d{3}[-.]\d{4})(?![\w-]|\.\d)"#,
              caseInsensitive: true, group: 1, .phone),
         // dates with a day
         Rule(#"(?<![\w-])"# + year + #"([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-][01]\d:?[0-5]\d)?)?(?![\w-]|[.:]\d)"#, .date),
@@ -109,12 +109,12 @@ enum FreeTextScrubberRules {
         // ages over 89 (T2): "93 yo", "101-year-old", "aged 95", "93F", "ninety-two year old"
         Rule(numberStart + #"(\d{2,3})(?=\s*-?\s*(?:y/?o\b|y\.o\.?|yrs?\b|years?\b|-?year-old|-?years-old|yo[mf]\b))"#,
              caseInsensitive: true, make: oldAge),
-        Rule(#"\b(?:age[ds]?|aged)\s*(?:of\s+|:\s*|is\s+)?(\d{2,3})(?![\w.]|\.\d)"#, caseInsensitive: true, make: oldAge),
+        Rule(#"\b(?:age[ds]?|aged|turn(?:s|ed|ing)?|will\s+be|celebrat(?:ed|ing)\s+(?:her|his|their)?)\s*(?:of\s+|:\s*|is\s+)?(\d{2,3})(?![\w.]|\.\d)"#, caseInsensitive: true, make: oldAge),
         Rule(numberStart + #"(\d{2,3})(?=(?:yo)?[MF]\b)"#, make: oldAgeNotTemperature),
         Rule(#"\b(?:ninety(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|(?:one\s+)?hundred(?:\s+and)?(?:[- ](?:one|two|three|four|five|six|seven|eight|nine|ten))?)(?=[\s-]+(?:years?|yrs?|y/?o)\b)"#,
              caseInsensitive: true, .age),
         // room, bed, bay numbers (T6)
-        Rule(#"\b(?:room|rm\.?|bed|bay|cubicle|apt\.?|apartment|suite|ste\.?)\s*(?:#|no\.?|number)?\s*([a-z]?\d{1,5}[a-z]?(?:-\d{1,4}[a-z]?)?)(?![\w-])"#,
+        Rule(#"\b(?:room|rm\.?|bed|bay|cubicle|apt\.?|apartment|suite|ste\.?|lot|space|trailer)\s*(?:#|no\.?|number)?\s*([a-z]?\d{1,5}[a-z]?(?:-\d{1,4}[a-z]?)?)(?![\w-])"#,
              caseInsensitive: true, group: 1, .id),
         // a number after an identifier word
         Rule(#"\b(?:mrn|mr#|medical\s+record|acct|mbi|hicn|npi|vin|s/n|sn|udi|fin|csn|id|dl#|medicare|medicaid|accession|plate|serial|barcode|member|subscriber|policy|license|licence|chart|specimen|(?:account|encounter|visit|device|insurance|group|record|case|claim|acc)(?=\s*(?:number|no\.?|#|id)))(?:\s*(?:number|no\.?|#|id))?\s*[:#]?\s*(?=[A-Za-z0-9-]*\d)([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"#,
