@@ -147,4 +147,22 @@ struct ResearchExtractTests {
         let result = try extract(suppress, store, out: store.folder.appendingPathComponent("k2").path)
         #expect(result.suppressed > 0 && result.patients == 27 - result.suppressed)
     }
+
+    @Test func anUnwritableOutputFolderIsAClearErrorAndNothingIsHalfWritten() throws {
+        let store = try loadedStore()
+        defer { store.cleanUp() }
+        // A path under a regular file can never be created, even by root (CI runs as root,
+        // which ignores permission bits).
+        let blocker = try store.write("not a folder", name: "blocker")
+        #expect { _ = try extract(Self.safeHarbor, store, out: blocker + "/extract") } throws: { error in
+            (error as? ClinloadError)?.code == .outputUnwritable && (error as? ClinloadError)?.exitStatus == .cannotCreate
+        }
+        #expect(try store.count("SELECT count(*) FROM etl.audit_log WHERE event = 'extract_released'") == 0)
+        // An output folder that already holds an extract is refused, not overwritten.
+        let out = store.folder.appendingPathComponent("once").path
+        _ = try extract(Self.safeHarbor, store, out: out)
+        let before = try String(contentsOfFile: out + "/manifest.json", encoding: .utf8)
+        #expect(throws: ClinloadError.self) { _ = try extract(Self.safeHarbor, store, out: out) }
+        #expect(try String(contentsOfFile: out + "/manifest.json", encoding: .utf8) == before)
+    }
 }
