@@ -14,7 +14,8 @@ import Foundation
 ///   (MRN, member ID, VIN, plate, MBI, serial, accession...), other identifier-like
 ///   codes (six letters-and-digits or more with four digits or more, seven digits or
 ///   more), street addresses and PO boxes, and names after a title (Mr, Mrs, Ms...)
-///   or a relation (daughter, husband, neighbor...), or just before a known name.
+///   or a relation (daughter, husband, neighbor...), just before a known name, the
+///   rest of a hyphenated known name, and a middle initial after a name (I17).
 ///
 /// Replacements: `[NAME]`, `[DATE]`, `[ADDRESS]`, `[CITY]`, `[ZIP]`, `[PHONE]`,
 /// `[EMAIL]`, `[URL]`, `[IP]`, `[SSN]`, `[ID]`; an age over 89 becomes `90+`
@@ -181,8 +182,15 @@ public struct FreeTextScrubber: Sendable {
             let previous = tokens[index - 1]
             guard claims.category(endingAt: previous.end) == .name else { continue }
             let hyphenated = token.gapBefore == "-" && FreeTextScrubberRules.looksLikeNameWord(token.text)
-            if hyphenated || (token.gapBefore == " " && Self.isInitial(token, next: index + 1 < tokens.count ? tokens[index + 1] : nil)) {
-                _ = claims.claim(Span(start: token.start, end: token.end, category: .name, replacement: Category.name.placeholder))
+            let next = index + 1 < tokens.count ? tokens[index + 1] : nil
+            if hyphenated || (token.gapBefore == " " && Self.isInitial(token, next: next)) {
+                // "Darcy J. Smith": the initial's period goes with it when a name follows
+                var end = token.end
+                if !hyphenated, let next, next.gapBefore.hasPrefix(". "), next.gapBefore.dropFirst().allSatisfy({ $0 == " " }),
+                   claims.category(startingAt: next.start) == .name {
+                    end += 1
+                }
+                _ = claims.claim(Span(start: token.start, end: end, category: .name, replacement: Category.name.placeholder))
             }
         }
     }
@@ -229,6 +237,8 @@ public struct FreeTextScrubber: Sendable {
 /// The spans claimed so far, kept sorted by start.
 struct FreeTextScrubberClaims {
     private(set) var sorted: [FreeTextScrubber.Span] = []
+    private var byStart: [Int: FreeTextScrubber.Category] = [:]
+    private var byEnd: [Int: FreeTextScrubber.Category] = [:]
 
     /// Claims `span` unless it overlaps one already claimed or is empty.
     mutating func claim(_ span: FreeTextScrubber.Span) -> Bool {
@@ -242,14 +252,12 @@ struct FreeTextScrubberClaims {
         if lo > 0, sorted[lo - 1].end > span.start { return false }
         if lo < sorted.count, sorted[lo].start < span.end { return false }
         sorted.insert(span, at: lo)
+        byStart[span.start] = span.category
+        byEnd[span.end] = span.category
         return true
     }
 
-    func category(startingAt start: Int) -> FreeTextScrubber.Category? {
-        sorted.first(where: { $0.start == start })?.category
-    }
+    func category(startingAt start: Int) -> FreeTextScrubber.Category? { byStart[start] }
 
-    func category(endingAt end: Int) -> FreeTextScrubber.Category? {
-        sorted.first(where: { $0.end == end })?.category
-    }
+    func category(endingAt end: Int) -> FreeTextScrubber.Category? { byEnd[end] }
 }

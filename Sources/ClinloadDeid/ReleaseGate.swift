@@ -34,6 +34,9 @@ import Foundation
 ///   `age`, `age_group`, `age_at_admit`, `patient_age`), any number above 89 other
 ///   than the aggregate `90+`; a column that also has `months`, `weeks` or `days` in
 ///   its name is compared in that unit (1080 months, 4696 weeks, 32873 days);
+///   with `referenceYear`, also a birth year (`birth_year`, `yob`) more than 90 years
+///   before it (1934 for 2025: the patient is 90 or older whatever the birthday;
+///   1935 may still be 89 — D5 keeps it);
 /// * `knownIdentifier`: any of the extracted patients' names and identifiers from the
 ///   vault (`knownIdentifiers`): case- and accent-insensitive, whole words (`Smith`
 ///   does not hit `Smithson`); a value shorter than three characters is ignored.
@@ -138,14 +141,17 @@ public struct ReleaseGate: Sendable {
     public let exemptions: [String: Set<Rule>]
     /// Findings kept in a report (all are counted).
     public let findingLimit: Int
+    /// The year of the extract's reference date, for birth-year columns (optional).
+    public let referenceYear: Int?
     let identifiers: ReleaseGateIdentifierIndex
     let detectors: ReleaseGateDetectors
 
     public init(
         profile: Profile, knownIdentifiers: Set<String> = [], exemptions: [String: Set<Rule>] = [:],
-        findingLimit: Int = 10_000
+        referenceYear: Int? = nil, findingLimit: Int = 10_000
     ) {
         self.profile = profile
+        self.referenceYear = referenceYear
         self.exemptions = Dictionary(exemptions.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { $0.union($1) })
         self.findingLimit = max(0, findingLimit)
         self.identifiers = ReleaseGateIdentifierIndex(knownIdentifiers)
@@ -183,6 +189,8 @@ public struct ReleaseGate: Sendable {
     struct ColumnChecks {
         var rules: Set<Rule>
         var ageLimit: Double?
+        /// Birth years up to this one mean 90 or older.
+        var birthYearLimit: Int?
 
         init(gate: ReleaseGate, file: String, column: String) {
             let name = column.lowercased()
@@ -190,14 +198,18 @@ public struct ReleaseGate: Sendable {
             exempt.formUnion(gate.exemptions["\(file.lowercased()):\(name)"] ?? [])
             rules = gate.profile.rules.subtracting(exempt)
             let words = Set(name.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init))
-            if words.contains("age") || words.contains("ages") {
+            ageLimit = nil
+            birthYearLimit = nil
+            if let year = gate.referenceYear,
+               (words.contains("birth") && words.contains("year")) || words.contains("yob") || words.contains("birthyear") {
+                birthYearLimit = year - 91
+            } else if words.contains("age") || words.contains("ages") {
                 // 90 years in the column's unit: the first number that is over 89 years
                 if words.contains("months") || words.contains("month") { ageLimit = 1080 }
                 else if words.contains("weeks") || words.contains("week") { ageLimit = 4696 }
                 else if words.contains("days") || words.contains("day") { ageLimit = 32873 }
                 else { ageLimit = 90 }
             } else {
-                ageLimit = nil
                 rules.remove(.ageOver89)
             }
         }
@@ -239,7 +251,12 @@ public struct ReleaseGate: Sendable {
             let broken: Bool
             switch rule {
             case .knownIdentifier: broken = identifiers.occurs(in: value)
-            case .ageOver89: broken = checks.ageLimit.map { ReleaseGateDetectors.hasAge(value, atLeast: $0) } ?? false
+            case .ageOver89:
+                if let limit = checks.birthYearLimit {
+                    broken = Int(value.trimmingCharacters(in: .whitespaces)).map { $0 <= limit } ?? false
+                } else {
+                    broken = checks.ageLimit.map { ReleaseGateDetectors.hasAge(value, atLeast: $0) } ?? false
+                }
             default: broken = detectors.matches(rule, value, shape)
             }
             if broken { hit(rule) }

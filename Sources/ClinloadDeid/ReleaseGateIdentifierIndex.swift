@@ -37,9 +37,8 @@ struct ReleaseGateIdentifierIndex: Sendable {
 
     /// Case- and accent-folded words of letters and digits.
     static func words(_ text: String) -> [String] {
-        let folded = text.utf8.allSatisfy({ $0 < 0x80 })
-            ? text.lowercased()
-            : text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiWords(text) }
+        let folded = text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
         var out: [String] = []
         var current = ""
         for character in folded {
@@ -51,6 +50,25 @@ struct ReleaseGateIdentifierIndex: Sendable {
             }
         }
         if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    private static func asciiWords(_ text: String) -> [String] {
+        var out: [String] = []
+        var current: [UInt8] = []
+        for var byte in text.utf8 {
+            let isDigit = byte >= 0x30 && byte <= 0x39
+            let isUpper = byte >= 0x41 && byte <= 0x5A
+            let isLower = byte >= 0x61 && byte <= 0x7A
+            if isDigit || isUpper || isLower {
+                if isUpper { byte |= 0x20 }
+                current.append(byte)
+            } else if !current.isEmpty {
+                out.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
+            }
+        }
+        if !current.isEmpty { out.append(String(decoding: current, as: UTF8.self)) }
         return out
     }
 }

@@ -97,13 +97,15 @@ struct DeidRules {
     /// the number-shaped rules (a five-digit RxNorm code is not a ZIP); research
     /// ids from the pattern rules; nothing is exempt from the vault's identifiers.
     func gate(files: [URL], knownIdentifiers: Set<String>) throws -> [Finding] {
-        let numeric: Set<ReleaseGate.Rule> = [.zip5, .ssn, .phone]
+        // An 8-digit code can read as a valid yyyymmdd, a 9-digit one as an SSN.
+        let numeric: Set<ReleaseGate.Rule> = [.zip5, .ssn, .phone, .fullDate, .monthDate]
         var exemptions: [String: Set<ReleaseGate.Rule>] = ["research_id": Set(ReleaseGate.Rule.allCases).subtracting([.knownIdentifier])]
         for column in ["code", "reason_code", "code_system", "value_numeric", "base_encounter_cost", "total_claim_cost", "payer_coverage",
                        "base_cost", "total_cost", "dispenses"] {
             exemptions[column] = numeric
         }
-        let gate = ReleaseGate(profile: .init(profile), knownIdentifiers: knownIdentifiers, exemptions: exemptions)
+        let gate = ReleaseGate(profile: .init(profile), knownIdentifiers: knownIdentifiers, exemptions: exemptions,
+                               referenceYear: Int(referenceDate.prefix(4)))
         return try gate.scan(files: files).map { Finding(file: $0.file, column: $0.column, row: $0.row, rule: $0.rule.rawValue) }
     }
 }

@@ -39,7 +39,8 @@ final class ExtractCSVWriter {
             guard let value else { continue }
             var text = value
             if Self.needsNeutralising(text) { text = "'" + text }
-            if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            // Bytes, not Characters: "\r\n" is one Character in Swift and equals neither "\r" nor "\n".
+            if text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
                 buffer.append(UInt8(ascii: "\""))
                 buffer += Array(text.replacingOccurrences(of: "\"", with: "\"\"").utf8)
                 buffer.append(UInt8(ascii: "\""))

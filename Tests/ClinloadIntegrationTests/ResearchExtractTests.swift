@@ -166,3 +166,4 @@ struct ResearchExtractTests {
         #expect(try String(contentsOfFile: out + "/manifest.json", encoding: .utf8) == before)
     }
 }
+
