@@ -76,7 +76,11 @@ struct ResearchExtractTests {
         let canaries = try FixtureCSV.values(of: ["Id", "SSN", "FIRST", "LAST", "ADDRESS", "BIRTHDATE", "ZIP"],
                                              inFile: Repository.syntheaPatients.path, longerThan: 4)
         let text = try ["patients.csv", "encounters.csv", "manifest.json"].map { try String(contentsOfFile: out + "/" + $0, encoding: .utf8) }.joined()
-        #expect(canaries.filter { text.contains($0) }.isEmpty)
+        // Research ids and digests are random hex, where a five-digit ZIP turns up by
+        // chance: all-digit values are looked for outside them.
+        let withoutHex = text.replacingOccurrences(of: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}",
+                                                   with: " ", options: .regularExpression)
+        #expect(canaries.filter { $0.allSatisfy(\.isNumber) ? withoutHex.contains($0) : text.contains($0) }.isEmpty)
         #expect(try store.count("SELECT count(*) FROM etl.audit_log WHERE event = 'extract_released'") == 1)
     }
 
