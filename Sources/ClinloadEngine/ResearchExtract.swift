@@ -72,8 +72,9 @@ public enum ResearchExtract {
             throw ClinloadError(.outputUnwritable, stage: .load, "cannot create the extract's temporary folder (is the output folder writable?)",
                                 attributes: [("path", out.path), ("errno", "\(errno)")])
         }
-        var keepStaging = false
-        defer { if !keepStaging { try? FileManager.default.removeItem(at: staging) } }
+        // Whatever happens, the temporary folder goes: after a release it is empty,
+        // after a block or an error it holds the files that must not be released.
+        defer { try? FileManager.default.removeItem(at: staging) }
 
         var files: [(name: String, rows: Int, sha256: String)] = []
         var batches = Set<String>()
