@@ -16,9 +16,16 @@ nonisolated(unsafe) private let validator: RecordValidator? = {
     return try? RecordValidator(schema: schema)
 }()
 
+/// One scratch file per fuzzing process, removed when libFuzzer exits.
+let scratchPath: String = {
+    let path = "/dev/shm/clinload-fuzz-csv-\(getpid()).csv"
+    atexit { unlink("/dev/shm/clinload-fuzz-csv-\(getpid()).csv") }
+    return path
+}()
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCSV(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let path = "/dev/shm/clinload-fuzz-csv-\(getpid()).csv"
+    let path = scratchPath
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     guard fd >= 0 else { return 0 }
     _ = write(fd, data, size)
