@@ -97,7 +97,7 @@ public enum ResearchExtract {
                                       knownIdentifiers: Set(identifiers.values.flatMap { $0.values }))
         let audit = AuditLog(connection: connection)
         if let first = findings.first {
-            try connection.transaction {
+            _ = try connection.transaction {
                 try audit.append(event: "extract_blocked", details: [
                     "study": .string(spec.study), "profile": .string(spec.profile.rawValue), "findings": .int(findings.count),
                     "first": .object(["file": .string(first.file), "column": .string(first.column), "row": .int(first.row), "rule": .string(first.rule)]),
@@ -118,7 +118,7 @@ public enum ResearchExtract {
                                             patients: cohort.count, suppressed: suppressed, kAnonymity: kResult, now: now)
         let manifestPath = out.appendingPathComponent("manifest.json").path
         try ExtractManifest.write(manifest, to: manifestPath, staging: staging)
-        try connection.transaction {
+        _ = try connection.transaction {
             try audit.append(event: "extract_released", details: [
                 "study": .string(spec.study), "requester": .string(spec.requester), "profile": .string(spec.profile.rawValue),
                 "dua_id": spec.duaId.map { .string($0) } ?? .null, "patients": .int(cohort.count), "suppressed": .int(suppressed),
