@@ -29,6 +29,7 @@ public enum ResearchExtract {
     ) throws -> Result {
         let rules = try DeidRules(spec: spec, folder: rulesFolder, today: now)
         let plan = try ExtractPlan(spec: spec, rules: rules)
+        try checkColumnsExist(plan, connection)
         let out = URL(fileURLWithPath: outDirectory)
         try prepare(out)
 
@@ -127,6 +128,22 @@ public enum ResearchExtract {
             ])
         }
         return Result(files: files, patients: cohort.count, suppressed: suppressed, kAnonymity: kResult, manifestPath: manifestPath)
+    }
+
+    /// Event columns are released by pattern (codes, amounts...): each must be a
+    /// column of its clinical table, or the spec is refused before anything is read.
+    static func checkColumnsExist(_ plan: ExtractPlan, _ connection: PostgresConnection) throws {
+        for table in plan.tables where table.source != "patient" {
+            let name = ExtractCatalog.eventTables[table.source]!.split(separator: ".")
+            let rows = try connection.query("""
+                SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2
+                """, [.text(String(name[0])), .text(String(name[1]))])
+            let existing = Set((0..<rows.rowCount).compactMap { rows.string($0, 0) })
+            for column in table.columns where !existing.contains(column.name) {
+                throw ClinloadError(.pipelineInvalid, stage: .configuration, "the extract asks for a column clinload does not release",
+                                    location: .init(field: "\(table.name).\(column.name)", rule: "unknown_column"))
+            }
+        }
     }
 
     /// The output folder: created 0700 if missing; refused if it already holds an extract.

@@ -169,5 +169,22 @@ struct ResearchExtractTests {
         #expect(throws: ClinloadError.self) { _ = try extract(Self.safeHarbor, store, out: out) }
         #expect(try String(contentsOfFile: out + "/manifest.json", encoding: .utf8) == before)
     }
-}
 
+    /// DEID_CASES P4: the same extract again gives identical files (research ids
+    /// are stable per study, rows ordered); P2: only catalogued columns, and never
+    /// a pseudonym key, can be asked for.
+    @Test func aRerunGivesIdenticalFilesAndOnlyAllowedColumnsCanBeAskedFor() throws {
+        let store = try loadedStore()
+        defer { store.cleanUp() }
+        let first = try extract(Self.safeHarbor, store, out: store.folder.appendingPathComponent("p4a").path)
+        let second = try extract(Self.safeHarbor, store, out: store.folder.appendingPathComponent("p4b").path)
+        #expect(first.files.map(\.sha256) == second.files.map(\.sha256))
+        for column in ["encounter_key", "surrogate_id", "no_such_column"] {
+            let asking = Self.safeHarbor.replacingOccurrences(of: "[start_time, encounter_class, code, description]",
+                                                              with: "[start_time, \(column)]")
+            #expect(throws: ClinloadError.self, "\(column)") {
+                _ = try extract(asking, store, out: store.folder.appendingPathComponent("p2-\(column)").path)
+            }
+        }
+    }
+}
