@@ -136,40 +136,11 @@ public struct HL7v2MessageGenerator: Sendable {
 
     // MARK: writing
 
-    /// Writes the batch file to `path` (created/truncated, mode 0600 since it holds
-    /// fake PHI); returns what was written.
-    ///
-    /// As for the CSV generator: the mode is forced with `fchmod` too, because
-    /// `open`'s mode only applies when the file is created; devices (`/dev/null`)
-    /// are left alone.
+    /// Writes the batch file to `path` (a `PrivateOutputFile`: mode 0600, devices
+    /// left alone); returns what was written.
     @discardableResult public func write(to path: String) throws -> Summary {
         try validateOptions()
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            let code = errno
-            throw ClinloadError(
-                .outputUnwritable, stage: .cli, "cannot create the output file",
-                attributes: [("path", path), ("errno", String(code))])
-        }
-        var isOpen = true
-        defer { if isOpen { _ = close(fd) } }
-        var info = stat()
-        let isRegularFile = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-        guard !isRegularFile || fchmod(fd, 0o600) == 0 else {
-            let code = errno
-            throw ClinloadError(
-                .outputUnwritable, stage: .cli, "cannot restrict the output file to mode 0600",
-                attributes: [("path", path), ("errno", String(code))])
-        }
-        let summary = try write { chunk in try Self.writeAll(fd, chunk, path: path) }
-        isOpen = false
-        guard close(fd) == 0 else {
-            let code = errno
-            throw ClinloadError(
-                .outputUnwritable, stage: .cli, "cannot close the output file",
-                attributes: [("path", path), ("errno", String(code))])
-        }
-        return summary
+        return try PrivateOutputFile.write(to: path) { sink in try write(sink) }
     }
 
     /// Writes to any sink: calls `sink` with successive chunks of about 1 MiB, each
@@ -261,28 +232,6 @@ public struct HL7v2MessageGenerator: Sendable {
         }
     }
 
-    private static func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, path: String) throws {
-        guard var address = chunk.baseAddress else { return }
-        var remaining = chunk.count
-        while remaining > 0 {
-            #if canImport(Glibc)
-            let n = Glibc.write(fd, address, remaining)
-            #elseif canImport(Musl)
-            let n = Musl.write(fd, address, remaining)
-            #else
-            let n = Darwin.write(fd, address, remaining)
-            #endif
-            if n < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw ClinloadError(
-                    .outputUnwritable, stage: .cli, "cannot write the output file",
-                    attributes: [("path", path), ("errno", String(code))])
-            }
-            address += n
-            remaining -= n
-        }
-    }
 }
 
 // MARK: - Random draws

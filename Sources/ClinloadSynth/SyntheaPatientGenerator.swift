@@ -52,44 +52,18 @@ public struct SyntheaPatientGenerator: Sendable {
         "HEALTHCARE_EXPENSES", "HEALTHCARE_COVERAGE",
     ]
 
-    /// Writes header + rows to `path` (created/truncated, mode 0600 since it holds fake PHI); returns bytes written.
-    ///
-    /// The mode is forced with `fchmod` as well, because `open`'s mode only applies
-    /// when the file is created: an existing, more permissive regular file is
-    /// tightened too. Devices (`/dev/null`, `/dev/stdout`) are left alone — changing
-    /// their mode would break every other program on the machine.
+    /// Writes header + rows to `path` (a `PrivateOutputFile`: mode 0600, devices
+    /// left alone); returns bytes written.
     @discardableResult public func write(to path: String) throws -> Int {
         try validateOptions()
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            let code = errno  // read before anything else can change it
-            throw ClinloadError(
-                .outputUnwritable, stage: .cli, "cannot create the output file",
-                attributes: [("path", path), ("errno", String(code))])
+        return try PrivateOutputFile.write(to: path) { sink in
+            var total = 0
+            try write { chunk in
+                try sink(chunk)
+                total += chunk.count
+            }
+            return total
         }
-        var isOpen = true
-        defer { if isOpen { _ = close(fd) } }
-        var info = stat()
-        let isRegularFile = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-        guard !isRegularFile || fchmod(fd, 0o600) == 0 else {
-            let code = errno
-            throw ClinloadError(
-                .outputUnwritable, stage: .cli, "cannot restrict the output file to mode 0600",
-                attributes: [("path", path), ("errno", String(code))])
-        }
-        var total = 0
-        try write { chunk in
-            try Self.writeAll(fd, chunk, path: path)
-            total += chunk.count
-        }
-        isOpen = false
-        guard close(fd) == 0 else {
-            let code = errno
-            throw ClinloadError(
-                .outputUnwritable, stage: .cli, "cannot close the output file",
-                attributes: [("path", path), ("errno", String(code))])
-        }
-        return total
     }
 
     /// Writes to any sink (used by tests): calls `sink` with successive chunks of bytes.
@@ -155,29 +129,6 @@ public struct SyntheaPatientGenerator: Sendable {
     }
 
     // MARK: output
-
-    private static func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, path: String) throws {
-        guard var address = chunk.baseAddress else { return }
-        var remaining = chunk.count
-        while remaining > 0 {
-            #if canImport(Glibc)
-            let n = Glibc.write(fd, address, remaining)
-            #elseif canImport(Musl)
-            let n = Musl.write(fd, address, remaining)
-            #else
-            let n = Darwin.write(fd, address, remaining)
-            #endif
-            if n < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw ClinloadError(
-                    .outputUnwritable, stage: .cli, "cannot write the output file",
-                    attributes: [("path", path), ("errno", String(code))])
-            }
-            address += n
-            remaining -= n
-        }
-    }
 
     private static func writeRow(
         _ p: Patient, invalid: InvalidKind?, _ t: Tables, _ out: inout CSVLineWriter
