@@ -35,42 +35,26 @@ public enum IdentityReveal {
             ORDER BY ordinal_position
             """)
         let names = (0..<columns.rowCount).compactMap { columns.string($0, 0) }
-        let row = try connection.query(
-            "SELECT \(names.map { "\"\($0)\"" }.joined(separator: ", ")) FROM identity.patient WHERE surrogate_id = $1::uuid",
-            [.text(surrogate.uuidString)])
-        guard row.rowCount == 1 else {
+        let count = try connection.query("""
+            SELECT \(names.map { "(\"\($0)\" IS NOT NULL)::int" }.joined(separator: " + ")) FROM identity.patient WHERE surrogate_id = $1::uuid
+            """, [.text(surrogate.uuidString)])
+        guard count.rowCount == 1 else {
             throw ClinloadError(.usage, stage: .cli, "no patient with this surrogate key in the vault",
                                 attributes: [("surrogate_id", surrogate.uuidString.lowercased())])
         }
-        let ciphertexts = names.enumerated().map { ($1, row.bytes(0, $0)) }
-        try connection.transaction {
+        _ = try connection.transaction {
             try AuditLog(connection: connection).append(event: "identity_revealed", details: [
                 "surrogate_id": .string(surrogate.uuidString.lowercased()),
                 "reason": .string(String(reason.prefix(500))),
-                "columns": .int(ciphertexts.filter { $0.1 != nil }.count),
+                "columns": .int(count.int(0, 0) ?? 0),
             ])
         }
+        var shreddedKeys = Set<UUID>()
+        let plaintext = try VaultReader(connection: connection, provider: provider)
+            .read([surrogate], columns: names, shreddedKeys: &shreddedKeys)[surrogate] ?? [:]
         let ring = KeyRing(connection: connection, provider: provider)
-        var openers: [UUID: IdentifierOpener?] = [:]
-        var shredded: Set<UUID> = []
-        var values: [(String, String?)] = []
-        for (column, ciphertext) in ciphertexts {
-            guard let ciphertext else { values.append((column, nil)); continue }
-            let keyId = try IdentifierCiphertext.keyId(of: ciphertext)
-            if openers[keyId] == nil {
-                do {
-                    let key = try ring.dataKey(id: keyId)
-                    openers[keyId] = try IdentifierOpener(dataKey: key.plaintext, keyId: keyId)
-                } catch let error as ClinloadError where error.code == .keyShredded {
-                    openers[keyId] = .some(nil)
-                    if let batch = try ring.storedKey(id: keyId).batchId { shredded.insert(batch) }
-                }
-            }
-            guard let opener = openers[keyId] ?? nil else { values.append((column, nil)); continue }
-            var plaintext = try opener.open(ciphertext, column: IdentifierColumn(table: "identity.patient", column: column), surrogate: surrogate)
-            defer { plaintext.secureWipe() }
-            values.append((column, String(decoding: plaintext, as: UTF8.self)))
-        }
+        let shredded = Set(try shreddedKeys.compactMap { try ring.storedKey(id: $0).batchId })
+        let values = names.map { ($0, plaintext[$0]) }
         return Revealed(surrogate: surrogate, values: values, shreddedBatches: shredded.sorted { $0.uuidString < $1.uuidString })
     }
 }

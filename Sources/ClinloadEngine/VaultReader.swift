@@ -18,6 +18,12 @@ struct VaultReader {
     }
 
     func read(_ surrogates: [UUID], columns: [String]) throws -> [UUID: [String: String]] {
+        var shredded = Set<UUID>()
+        return try read(surrogates, columns: columns, shreddedKeys: &shredded)
+    }
+
+    /// Also collects the ids of the shredded data keys met (their values read as absent).
+    func read(_ surrogates: [UUID], columns: [String], shreddedKeys: inout Set<UUID>) throws -> [UUID: [String: String]] {
         var out: [UUID: [String: String]] = [:]
         var openers: [UUID: IdentifierOpener?] = [:]
         for start in stride(from: 0, to: surrogates.count, by: 1000) {
@@ -40,7 +46,7 @@ struct VaultReader {
                             openers[keyId] = .some(nil)
                         }
                     }
-                    guard let opener = openers[keyId] ?? nil else { continue }
+                    guard let opener = openers[keyId] ?? nil else { shreddedKeys.insert(keyId); continue }
                     var plaintext = try opener.open(ciphertext, column: IdentifierColumn(table: "identity.patient", column: column), surrogate: surrogate)
                     values[column] = String(decoding: plaintext, as: UTF8.self)
                     plaintext.secureWipe()
