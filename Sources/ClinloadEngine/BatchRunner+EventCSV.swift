@@ -31,22 +31,10 @@ extension BatchRunner {
         var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
         var atEnd = false
         while !atEnd {
-            var kept = 0
-            while kept < chunkSize {
-                guard try reader.read(into: &chunk[kept]) else { atEnd = true; break }
-                counts.recordsRead += 1
-                var reasons = problems(of: chunk[kept], header: header, validator: validator)
-                if reasons.isEmpty { reasons = columns.violations(of: chunk[kept]) }
-                if !reasons.isEmpty {
-                    try quarantine(chunk[kept], reasons: reasons, work: work, counts: &counts)
-                    continue
-                }
-                if hasSubject {
-                    blindIndexes[kept].removeAll(keepingCapacity: true)
-                    try subjectKey.blindIndex(of: chunk[kept], using: work.blindIndex, appendingTo: &blindIndexes[kept])
-                }
-                kept += 1
-            }
+            let kept: Int
+            (kept, atEnd) = try readValidChunk(reader, header: header, validator: validator, columns: columns,
+                                               subjectKey: hasSubject ? subjectKey : nil, work: work, counts: &counts,
+                                               chunk: &chunk, blindIndexes: &blindIndexes)
             let patients = hasSubject ? try lookup!.surrogates(blindIndexes: Array(blindIndexes[0..<kept])) : [:]
             for i in 0..<kept {
                 let surrogate = hasSubject ? patients[blindIndexes[i]] : nil

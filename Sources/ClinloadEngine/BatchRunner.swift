@@ -229,19 +229,10 @@ public final class BatchRunner {
         var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
         var atEnd = false
         while !atEnd {
-            var staged = 0
-            while staged < chunkSize {
-                guard try reader.read(into: &chunk[staged]) else { atEnd = true; break }
-                counts.recordsRead += 1
-                let reasons = problems(of: chunk[staged], header: header, validator: validator)
-                if !reasons.isEmpty {
-                    try quarantine(chunk[staged], reasons: reasons, work: work, counts: &counts)
-                    continue
-                }
-                blindIndexes[staged].removeAll(keepingCapacity: true)
-                try splitter.blindIndex(of: chunk[staged], using: work.blindIndex, appendingTo: &blindIndexes[staged])
-                staged += 1
-            }
+            let staged: Int
+            (staged, atEnd) = try readValidChunk(reader, header: header, validator: validator, columns: splitter.clinical,
+                                                 subjectKey: splitter.subjectKey, work: work, counts: &counts,
+                                                 chunk: &chunk, blindIndexes: &blindIndexes)
             if staged > 0 {
                 let existing = try loader.existingSurrogates(blindIndexes: Array(blindIndexes[0..<staged]))
                 try connection.copyIn(loader.copyStatement) { writer in
@@ -293,6 +284,33 @@ public final class BatchRunner {
                                      payload: try work.sealQuarantined(line, ordinal: record.provenance.ordinal), dataKeyId: work.dataKeyId)
             left -= 1
         }
+    }
+
+    /// Fills `chunk` with up to `chunkSize` records that pass the schema and the
+    /// derivations' checks, quarantining the others as they come, and computes
+    /// each kept record's blind index when the feed has a subject. Returns how
+    /// many were kept and whether the file ended. Shared by every CSV feed shape.
+    func readValidChunk(
+        _ reader: CSVReader, header: [String], validator: RecordValidator, columns: ClinicalColumns, subjectKey: SubjectKey?,
+        work: BatchWork, counts: inout BatchCounts, chunk: inout [CSVRecord], blindIndexes: inout [[UInt8]]
+    ) throws -> (kept: Int, atEnd: Bool) {
+        var kept = 0
+        while kept < chunk.count {
+            guard try reader.read(into: &chunk[kept]) else { return (kept, true) }
+            counts.recordsRead += 1
+            var reasons = problems(of: chunk[kept], header: header, validator: validator)
+            if reasons.isEmpty { reasons = columns.violations(of: chunk[kept]) }
+            if !reasons.isEmpty {
+                try quarantine(chunk[kept], reasons: reasons, work: work, counts: &counts)
+                continue
+            }
+            if let subjectKey {
+                blindIndexes[kept].removeAll(keepingCapacity: true)
+                try subjectKey.blindIndex(of: chunk[kept], using: work.blindIndex, appendingTo: &blindIndexes[kept])
+            }
+            kept += 1
+        }
+        return (kept, false)
     }
 
     static func checkCounts(_ rows: [Int], expected: Int) throws {

@@ -19,6 +19,9 @@ struct ClinicalColumns {
     }
 
     let columns: [Column]
+    /// The columns whose derivation can fail (timestamps): checked per record,
+    /// so feeds without any pay nothing.
+    private let checked: [Column]
     private let missingValues: [[UInt8]]
 
     /// `fields` in the order of the record's values (`index` = position in it).
@@ -28,6 +31,7 @@ struct ClinicalColumns {
             return Column(index: index, name: target.column, derivation: derivation, pseudonymSpace: target.pseudonymSpace,
                           fieldName: field.name)
         }
+        checked = columns.filter { $0.derivation == .datetime }
         self.missingValues = missingValues.map { Array($0.utf8) }
     }
 
@@ -45,7 +49,7 @@ struct ClinicalColumns {
     /// the record is quarantined before anything is staged.
     func violations(of record: some FieldBytes, fieldPrefix: String = "", line: Int? = nil) -> [QuarantineReason] {
         var reasons: [QuarantineReason] = []
-        for column in columns where column.derivation == .datetime {
+        for column in checked {
             record.withField(column.index) { value in
                 if !isMissing(value), !TimestampSyntax.isTimestamp(value) {
                     reasons.append(QuarantineReason(field: fieldPrefix + column.fieldName, rule: "datetime", line: line))
