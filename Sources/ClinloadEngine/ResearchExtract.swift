@@ -36,7 +36,8 @@ public enum ResearchExtract {
         // The cohort: patients with the asked-for conditions, then by age.
         var cohort = try cohortPatients(spec.cohort, connection)
         let vault = VaultReader(connection: connection, provider: provider)
-        let quasi = try vault.read(cohort, columns: ["birth_date", "death_date", "zip", "city"])
+        // One pass over the vault: what the transforms need, and what the gate looks for.
+        let quasi = try vault.read(cohort, columns: ["birth_date", "death_date", "zip", "city"] + DeidRules.gateColumns)
         let clinical = try patientColumns(cohort, connection)
         if let minAge = spec.cohort?.minAge {
             cohort = cohort.filter { (rules.age(birthDate: quasi[$0]?["birth_date"]) ?? -1) >= minAge }
@@ -93,9 +94,9 @@ public enum ResearchExtract {
         }
 
         // The gate: independent of the transforms, over the written bytes.
-        let identifiers = try vault.read(cohort, columns: DeidRules.gateColumns)
-        let findings = try rules.gate(files: files.map { staging.appendingPathComponent($0.name) },
-                                      knownIdentifiers: Set(identifiers.values.flatMap { $0.values }))
+        let gateColumns = Set(DeidRules.gateColumns)
+        let identifiers = cohort.flatMap { (quasi[$0] ?? [:]).filter { gateColumns.contains($0.key) }.map(\.value) }
+        let findings = try rules.gate(files: files.map { staging.appendingPathComponent($0.name) }, knownIdentifiers: Set(identifiers))
         let audit = AuditLog(connection: connection)
         if let first = findings.first {
             _ = try connection.transaction {
