@@ -54,6 +54,11 @@ public struct ExtractSpec: Sendable, Equatable, Codable {
         }
     }
 
+    /// What happens to free-text columns (`value_text`): `drop` (the default) leaves
+    /// them out; `scrub` releases them through the free-text scrubber, with the
+    /// patient's own vault identifiers and identifier patterns replaced.
+    public enum FreeText: String, Sendable, Codable { case drop, scrub }
+
     public var study: String
     public var requester: String
     public var profile: Profile
@@ -66,6 +71,7 @@ public struct ExtractSpec: Sendable, Equatable, Codable {
     public var tables: [Table]
     public var cohort: Cohort?
     public var kAnonymity: KAnonymity?
+    public var freeText: FreeText?
 
     enum CodingKeys: String, CodingKey {
         case study, requester, profile, tables, cohort
@@ -73,6 +79,7 @@ public struct ExtractSpec: Sendable, Equatable, Codable {
         case referenceDate = "reference_date"
         case zip3Table = "zip3_table"
         case kAnonymity = "k_anonymity"
+        case freeText = "free_text"
     }
 
     public static func load(_ path: String) throws -> (spec: ExtractSpec, bytes: [UInt8]) {

@@ -13,6 +13,8 @@ struct DeidRules {
     let referenceDate: String
     let ages: AgeRule
     let postalCodes: PostalCodeRule
+    let freeText: FreeTextPolicy
+    let scrubber: FreeTextScrubber
 
     /// Vault columns whose values the gate looks for in the output.
     static let gateColumns = ["source_id", "mrn", "ssn", "given_name", "family_name", "maiden_name", "street_address", "phone",
@@ -37,6 +39,18 @@ struct DeidRules {
         referenceDate = day
         ages = AgeRule(referenceDate: reference)
         postalCodes = PostalCodeRule(table: zip3Table)
+        freeText = spec.freeText == .scrub ? .scrub : .drop
+        scrubber = FreeTextScrubber(referenceYear: reference.year)
+    }
+
+    /// Vault columns the scrubber looks for in a patient's free text (DeidRules.gateColumns
+    /// plus the city, which Safe Harbor removes and the gate cannot tell from a place name).
+    static func knownIdentifiers(_ vault: [String: String]) -> KnownIdentifiers {
+        func values(_ columns: [String]) -> [String] { columns.compactMap { vault[$0] }.filter { !$0.isEmpty } }
+        return KnownIdentifiers(
+            names: values(["given_name", "family_name", "maiden_name"]),
+            numbers: values(["source_id", "mrn", "ssn", "drivers_license", "passport"]),
+            addresses: values(["street_address"]), cities: values(["city"]), phones: values(["phone"]))
     }
 
     var isSafeHarbor: Bool { profile.isSafeHarbor }
@@ -65,10 +79,15 @@ struct DeidRules {
 
     /// The released value of an event column (timestamps are rendered by
     /// PostgreSQL in UTC: `YYYY-MM-DD HH:MM:SS+00`).
-    func eventValue(_ text: String?, kind: ExtractCatalog.Kind) -> String? {
+    func eventValue(_ text: String?, kind: ExtractCatalog.Kind, known: KnownIdentifiers) -> String? {
         guard let text else { return nil }
-        if case .eventDate = kind, isSafeHarbor { return String(text.prefix(4)) }
-        return text
+        switch kind {
+        case .eventDate where isSafeHarbor: return String(text.prefix(4))
+        // The plan only lets free text through when the spec scrubs it; checked again here
+        // so that a plan bug cannot release a note as written.
+        case .freeText: return freeText == .scrub ? scrubber.scrub(text, known: known) : nil
+        default: return text
+        }
     }
 
     /// The transform named in the manifest for a patient-level column.

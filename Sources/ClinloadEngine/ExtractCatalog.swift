@@ -12,7 +12,7 @@ enum ExtractCatalog {
         case eventDate
         /// From the vault, computed per patient (birth year, age, ZIP3...).
         case patientDerived
-        /// Free text that may quote identifiers: never released by this version.
+        /// Free text that may quote identifiers: left out, or scrubbed when the spec says so.
         case freeText
         /// Never released (a pseudonym derived from an identifier, or an identifier).
         case refused(StaticString)

@@ -3,6 +3,8 @@ import ClinloadCrypto
 import ClinloadDefinitions
 import ClinloadDeid
 import ClinloadExtract
+import ClinloadPostgres
+import ClinloadStore
 import Foundation
 
 /// manifest.json of a research extract: what was released, to whom, under which
@@ -96,6 +98,29 @@ public enum ExtractManifest {
         let present = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".csv") }
         for extra in Set(present).subtracting(listed).sorted() { problems.append("\(extra): not in the manifest") }
         return problems
+    }
+
+    /// The manifest's anchor in the audit trail: the `extract_released` entry that
+    /// recorded this manifest's SHA-256, checked with the whole hash chain. An edited
+    /// manifest (with file digests to match edited files) has no such entry; an
+    /// edited entry breaks the chain. This is what makes the manifest's own digest
+    /// trustworthy (P3) without a separate signing key.
+    public static func verifyAgainstAudit(directory: String, connection: PostgresConnection) throws -> (seq: Int?, problems: [String]) {
+        let manifest = URL(fileURLWithPath: directory).appendingPathComponent("manifest.json").path
+        let digest = try SHA256Digest.hashFile(atPath: manifest).digest.hexString
+        var problems: [String] = []
+        if case .broken(let seq, let reason) = try AuditVerifier(connection: connection).verify() {
+            problems.append("audit trail: broken at entry \(seq) (\(reason.rawValue))")
+        }
+        let rows = try connection.query("""
+            SELECT seq FROM etl.audit_log
+            WHERE event = 'extract_released' AND payload::jsonb #>> '{details,manifest_sha256}' = $1 ORDER BY seq
+            """, [.text(digest)])
+        let seq = rows.rowCount > 0 ? rows.int(0, 0) : nil
+        if seq == nil {
+            problems.append("manifest.json: no extract_released audit entry records this manifest's sha256 (edited after release, or released from another store)")
+        }
+        return (seq, problems)
     }
 
     static func recordCount(_ path: String) throws -> Int {

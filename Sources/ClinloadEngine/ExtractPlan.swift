@@ -3,7 +3,7 @@ import ClinloadDefinitions
 
 /// An extract spec checked against the catalog and the profile: every column is
 /// known, allowed, and has its stated transform. Free-text columns asked for are
-/// left out, and the manifest says so.
+/// left out unless the spec scrubs them; either way the manifest says so.
 struct ExtractPlan {
     struct Column {
         var name: String
@@ -42,8 +42,10 @@ struct ExtractPlan {
                 switch kind {
                 case .refused(let why):
                     throw ClinloadError(.pipelineInvalid, stage: .configuration, why, location: .init(field: "\(table.name).\(name)", rule: "not_released"))
+                case .freeText where rules.freeText == .drop:
+                    omitted.append((name, rules.freeText.manifestNote))
                 case .freeText:
-                    omitted.append((name, "free text: dropped (this version releases no free text; scrubbing is not enabled)"))
+                    columns.append(Column(name: name, outputName: name, kind: kind, transform: rules.freeText.manifestNote))
                 case .patientDerived where safeHarbor && ExtractCatalog.limitedDataSetOnly.contains(name):
                     throw ClinloadError(.pipelineInvalid, stage: .configuration,
                                         "a Safe Harbor extract cannot carry this column (ask for birth_year, age or zip3)",

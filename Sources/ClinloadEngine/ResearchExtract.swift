@@ -28,6 +28,9 @@ public enum ResearchExtract {
         rulesFolder: URL, now: Date = Date()
     ) throws -> Result {
         let rules = try DeidRules(spec: spec, folder: rulesFolder, today: now)
+        // Event times are rendered, and cohort dates compared, in UTC whatever the
+        // server's default: a year must not depend on where the database runs.
+        try connection.execute("SET TIME ZONE 'UTC'")
         let plan = try ExtractPlan(spec: spec, rules: rules)
         try checkColumnsExist(plan, connection)
         let out = URL(fileURLWithPath: outDirectory)
@@ -36,7 +39,8 @@ public enum ResearchExtract {
         // The cohort: patients with the asked-for conditions, then by age.
         var cohort = try cohortPatients(spec.cohort, connection)
         let vault = VaultReader(connection: connection, provider: provider)
-        // One pass over the vault: what the transforms need, and what the gate looks for.
+        // One pass over the vault: what the transforms need, and what the scrubber and
+        // the gate look for.
         let quasi = try vault.read(cohort, columns: ["birth_date", "death_date", "zip", "city"] + DeidRules.gateColumns)
         let clinical = try patientColumns(cohort, connection)
         if let minAge = spec.cohort?.minAge {
@@ -87,8 +91,8 @@ public enum ResearchExtract {
                     try writer.write([researchIDs[s]?.uuidString.lowercased()] + table.columns.map { patientValue(s, $0.name) })
                 }
             } else {
-                try writeEvents(table, cohort: cohort, researchIDs: researchIDs, spec: spec, rules: rules, connection: connection,
-                                writer: writer, batches: &batches)
+                try writeEvents(table, cohort: cohort, researchIDs: researchIDs, vault: quasi, spec: spec, rules: rules,
+                                connection: connection, writer: writer, batches: &batches)
             }
             files.append((table.file, writer.rows, try writer.finish()))
         }
@@ -192,29 +196,50 @@ public enum ResearchExtract {
         return out
     }
 
+    /// Streams one event table's rows for the cohort through a server-side cursor, a
+    /// page at a time: memory holds the cohort and one page, however many events
+    /// the cohort has. Rows keep a stable order (patient, batch, record, item), so the
+    /// same extract run again writes the same bytes (P4).
     static func writeEvents(
-        _ table: ExtractPlan.Table, cohort: [UUID], researchIDs: [UUID: UUID], spec: ExtractSpec, rules: DeidRules,
-        connection: PostgresConnection, writer: ExtractCSVWriter, batches: inout Set<String>
+        _ table: ExtractPlan.Table, cohort: [UUID], researchIDs: [UUID: UUID], vault: [UUID: [String: String]], spec: ExtractSpec,
+        rules: DeidRules, connection: PostgresConnection, writer: ExtractCSVWriter, batches: inout Set<String>
     ) throws {
         let source = ExtractCatalog.eventTables[table.source]!
         let timeColumn = table.source == "observation" ? "effective_time" : "start_time"
-        for start in stride(from: 0, to: cohort.count, by: 2000) {
-            let slice = cohort[start..<min(start + 2000, cohort.count)]
-            let rows = try connection.query("""
-                SELECT surrogate_id::text, batch_id::text\(table.columns.map { ", \($0.name)::text" }.joined())
-                FROM \(source) WHERE surrogate_id = ANY($1::uuid[])
-                  AND ($2::date IS NULL OR \(timeColumn) >= $2::date) AND ($3::date IS NULL OR \(timeColumn) < $3::date + 1)
-                ORDER BY surrogate_id, batch_id, source_ordinal, item
-                """, [.text("{" + slice.map(\.uuidString).joined(separator: ",") + "}"),
-                      spec.cohort?.from.map { .text($0) } ?? .null, spec.cohort?.to.map { .text($0) } ?? .null])
-            for r in 0..<rows.rowCount {
-                guard let s = rows.string(r, 0).flatMap(UUID.init(uuidString:)), let id = researchIDs[s] else { continue }
-                if let batch = rows.string(r, 1) { batches.insert(batch) }
-                let values = table.columns.enumerated().map { i, column in
-                    rules.eventValue(rows.string(r, i + 2), kind: column.kind)
-                }
-                try writer.write([id.uuidString.lowercased()] + values)
+        let scrubs = table.columns.contains { if case .freeText = $0.kind { return true } else { return false } }
+        try connection.transaction {
+            _ = try connection.execute("CREATE TEMP TABLE extract_cohort (surrogate_id uuid PRIMARY KEY) ON COMMIT DROP")
+            for start in stride(from: 0, to: cohort.count, by: 5000) {
+                let slice = cohort[start..<min(start + 5000, cohort.count)]
+                _ = try connection.query("INSERT INTO extract_cohort SELECT unnest($1::uuid[])",
+                                         [.text("{" + slice.map(\.uuidString).joined(separator: ",") + "}")])
             }
+            _ = try connection.query("""
+                DECLARE extract_rows NO SCROLL CURSOR FOR
+                SELECT e.surrogate_id::text, e.batch_id::text\(table.columns.map { ", e.\($0.name)::text" }.joined())
+                FROM \(source) e JOIN extract_cohort c ON c.surrogate_id = e.surrogate_id
+                WHERE ($1::date IS NULL OR e.\(timeColumn) >= $1::date) AND ($2::date IS NULL OR e.\(timeColumn) < $2::date + 1)
+                ORDER BY e.surrogate_id, e.batch_id, e.source_ordinal, e.item
+                """, [spec.cohort?.from.map { .text($0) } ?? .null, spec.cohort?.to.map { .text($0) } ?? .null])
+            var patient: UUID?
+            var known = KnownIdentifiers.none
+            while true {
+                let rows = try connection.execute("FETCH 5000 FROM extract_rows")
+                if rows.rowCount == 0 { break }
+                for r in 0..<rows.rowCount {
+                    guard let s = rows.string(r, 0).flatMap(UUID.init(uuidString:)), let id = researchIDs[s] else { continue }
+                    if let batch = rows.string(r, 1) { batches.insert(batch) }
+                    if scrubs, s != patient {
+                        patient = s
+                        known = DeidRules.knownIdentifiers(vault[s] ?? [:])
+                    }
+                    let values = table.columns.enumerated().map { i, column in
+                        rules.eventValue(rows.string(r, i + 2), kind: column.kind, known: known)
+                    }
+                    try writer.write([id.uuidString.lowercased()] + values)
+                }
+            }
+            _ = try connection.execute("CLOSE extract_rows")
         }
     }
 }

@@ -40,12 +40,23 @@ struct ExtractCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Re-check an extract folder against its manifest (exit 65 on any difference).")
         @Argument(help: "The extract folder.") var directory: String
+        @Flag(help: "Also find the manifest's digest in the audit trail (its extract_released entry) and verify the hash chain.")
+        var audit = false
+        @OptionGroup var global: GlobalOptions
 
         func run() throws {
             try failing {
-                let problems = try ExtractManifest.verify(directory: directory)
+                var problems = try ExtractManifest.verify(directory: directory)
+                var anchor: Int?
+                if audit {
+                    let connection = try global.environment.connect()
+                    defer { connection.close() }
+                    let checked = try ExtractManifest.verifyAgainstAudit(directory: directory, connection: connection)
+                    anchor = checked.seq
+                    problems += checked.problems
+                }
                 if problems.isEmpty {
-                    print("extract matches its manifest")
+                    print("extract matches its manifest" + (anchor.map { "; manifest recorded by audit entry \($0), chain intact" } ?? ""))
                 } else {
                     for problem in problems { print(problem) }
                     throw ExitCode(ExitStatus.dataError.rawValue)

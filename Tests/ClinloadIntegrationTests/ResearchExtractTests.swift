@@ -1,5 +1,7 @@
 import ClinloadCore
+import ClinloadCrypto
 import ClinloadDefinitions
+import ClinloadDeid
 import ClinloadEngine
 import ClinloadPostgres
 import ClinloadStore
@@ -186,5 +188,142 @@ struct ResearchExtractTests {
                 _ = try extract(asking, store, out: store.folder.appendingPathComponent("p2-\(column)").path)
             }
         }
+    }
+
+    /// DEID_CASES 10.4 through a real extract: free text (`value_text`) is left out by
+    /// default (T7); with `free_text: scrub` it is released with the patient's own
+    /// vault identifiers and the identifier patterns replaced (T1, T4, T6, D13), and
+    /// the release gate then finds nothing.
+    @Test func freeTextIsDroppedByDefaultAndScrubbedWithThePatientsVaultIdentifiers() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        for (pipeline, file) in [("synthea_patients", "patients.csv"), ("synthea_observations", "observations.csv")] {
+            let outcome = try store.run(Self.synthea.appendingPathComponent(file).path, pipeline: store.pipeline(pipeline))
+            #expect(outcome.status == .loaded, "\(file): \(String(describing: outcome.error))")
+        }
+        // Observation 1 of observations.csv is patient 3edac2e3 (Maynard46 Mosciski958
+        // of 784 Stamm Lock Unit 46, Somerville, SSN 999-17-5017 in patients.csv).
+        let note = "Pt Maynard46 Mosciski958 seen 3/4/2024 at 784 Stamm Lock Unit 46, Somerville; SSN 999175017 on file. BP 120/80, room 302"
+        let connection = try store.connect()
+        defer { connection.close() }
+        #expect(try connection.query("UPDATE clinical.observation SET value_text = $1 WHERE source_ordinal = 1", [.text(note)]).affectedRows == 1)
+
+        let spec = """
+            study: S-NOTES
+            requester: research office
+            profile: safe-harbor
+            reference_date: "2025-06-30"
+            tables:
+              - {name: observations, from: observation, columns: [effective_time, code, value_text]}
+            """
+        let dropped = store.folder.appendingPathComponent("notes-dropped").path
+        _ = try extract(spec, store, out: dropped)
+        let droppedRows = FixtureCSV.rows(try String(contentsOfFile: dropped + "/observations.csv", encoding: .utf8))
+        #expect(droppedRows[0] == ["research_id", "effective_year", "code"])
+        let droppedManifest = try String(contentsOfFile: dropped + "/manifest.json", encoding: .utf8)
+        #expect(droppedManifest.contains("\"column\":\"value_text\"") && droppedManifest.contains("free text dropped"))
+
+        let scrubbed = store.folder.appendingPathComponent("notes-scrubbed").path
+        _ = try extract(spec + "\nfree_text: scrub\n", store, out: scrubbed)
+        let text = try String(contentsOfFile: scrubbed + "/observations.csv", encoding: .utf8)
+        let rows = FixtureCSV.rows(text)
+        #expect(rows[0] == ["research_id", "effective_year", "code", "value_text"])
+        let released = rows.dropFirst().compactMap { $0.count == 4 && !$0[3].isEmpty ? $0[3] : nil }
+        #expect(released == ["Pt [NAME] seen [DATE] at [ADDRESS], [CITY]; SSN [SSN] on file. BP 120/80, room [ID]"], "\(released)")
+        for canary in ["Maynard", "Mosciski", "Stamm", "Somerville", "999175017", "3/4/2024", "room 302"] {
+            #expect(!text.contains(canary), "\(canary)")
+        }
+        let manifest = try String(contentsOfFile: scrubbed + "/manifest.json", encoding: .utf8)
+        #expect(manifest.contains(FreeTextScrubber.version))
+    }
+
+    /// Cohort filters against counts worked out from the source files themselves:
+    /// patients with a condition code and an age range at the reference date; their
+    /// events within a date range (inclusive, in UTC).
+    @Test func cohortFiltersSelectPatientsByConditionAndAgeAndEventsByDate() throws {
+        let store = try loadedStore()
+        defer { store.cleanUp() }
+        let spec = """
+            study: S-COHORT
+            requester: research office
+            profile: safe-harbor
+            reference_date: "2025-06-30"
+            cohort: {condition_codes: ["160903007"], min_age: 18, max_age: 64, from: "2018-01-01", to: "2022-12-31"}
+            tables:
+              - {name: patients, from: patient, columns: [sex, age]}
+              - {name: encounters, from: encounter, columns: [start_time, code]}
+              - {name: conditions, from: condition, columns: [start_time, code]}
+            """
+        let result = try extract(spec, store, out: store.folder.appendingPathComponent("cohort").path)
+
+        func fixture(_ name: String) throws -> [[String: String]] {
+            let rows = FixtureCSV.rows(try String(contentsOfFile: Self.synthea.appendingPathComponent(name).path, encoding: .utf8))
+            return rows.dropFirst().filter { $0.count == rows[0].count }.map { Dictionary(uniqueKeysWithValues: zip(rows[0], $0)) }
+        }
+        let conditions = try fixture("conditions.csv")
+        let withCode = Set(conditions.filter { $0["CODE"] == "160903007" }.compactMap { $0["PATIENT"] })
+        let cohort = Set(try fixture("patients.csv").filter { patient in
+            guard withCode.contains(patient["Id"]!) else { return false }
+            let birth = patient["BIRTHDATE"]!.split(separator: "-").compactMap { Int($0) }
+            let age = 2025 - birth[0] - ((birth[1], birth[2]) > (6, 30) ? 1 : 0)
+            return (18...64).contains(age)
+        }.compactMap { $0["Id"] })
+        func inRange(_ start: String?) -> Bool { (start.map { String($0.prefix(10)) }).map { $0 >= "2018-01-01" && $0 <= "2022-12-31" } ?? false }
+        let encounters = try fixture("encounters.csv").filter { cohort.contains($0["PATIENT"]!) && inRange($0["START"]) }
+        let cohortConditions = conditions.filter { cohort.contains($0["PATIENT"]!) && inRange($0["START"]) }
+
+        #expect(cohort.count > 0 && cohort.count < withCode.count, "the age filter must select some, not all")
+        #expect(result.patients == cohort.count)
+        #expect(result.files.map(\.rows) == [cohort.count, encounters.count, cohortConditions.count])
+    }
+
+    /// The example specs in `extracts/` are documentation: each must run.
+    @Test func theExampleSpecsRun() throws {
+        let store = try loadedStore()
+        defer { store.cleanUp() }
+        let outcome = try store.run(Self.synthea.appendingPathComponent("observations.csv").path, pipeline: store.pipeline("synthea_observations"))
+        #expect(outcome.status == .loaded)
+        let folder = Repository.root.appendingPathComponent("extracts")
+        let examples = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(examples.count >= 3)
+        for example in examples {
+            let yaml = try String(contentsOf: folder.appendingPathComponent(example), encoding: .utf8)
+            let result = try extract(yaml, store, out: store.folder.appendingPathComponent("example-\(example)").path)
+            // (The corpus's 27 patients have no diabetes diagnosis: that cohort is empty.)
+            #expect(FileManager.default.fileExists(atPath: result.manifestPath), "\(example)")
+            let tables = try ExtractSpec.load(folder.appendingPathComponent(example).path).spec.tables
+            #expect(result.files.map(\.name) == tables.map { "\($0.name).csv" }, "\(example)")
+        }
+    }
+
+    /// P3: counts and digests verify against the manifest, and the manifest against
+    /// the audit trail. Someone who edits a file and rewrites the manifest's digests to
+    /// match passes the folder check but not the audit anchor.
+    @Test func theManifestIsAnchoredInTheAuditTrail() throws {
+        let store = try loadedStore()
+        defer { store.cleanUp() }
+        let out = store.folder.appendingPathComponent("anchored").path
+        _ = try extract(Self.safeHarbor, store, out: out)
+        let connection = try store.connect()
+        defer { connection.close() }
+        #expect(try ExtractManifest.verify(directory: out).isEmpty)
+        let anchored = try ExtractManifest.verifyAgainstAudit(directory: out, connection: connection)
+        #expect(anchored.seq != nil && anchored.problems.isEmpty, "\(anchored.problems)")
+
+        // Drop the last patient row, and make the manifest agree with the edited file.
+        let patients = out + "/patients.csv"
+        var lines = try String(contentsOfFile: patients, encoding: .utf8).components(separatedBy: "\r\n")
+        lines.remove(at: lines.count - 2)
+        try lines.joined(separator: "\r\n").write(toFile: patients, atomically: false, encoding: .utf8)
+        #expect(try ExtractManifest.verify(directory: out) == ["patients.csv: sha256 differs from the manifest", "patients.csv: 26 rows, the manifest says 27"])
+        let manifestPath = out + "/manifest.json"
+        var manifest = try String(contentsOfFile: manifestPath, encoding: .utf8)
+        let oldDigest = try #require(try manifest.firstMatch(of: Regex("\"rows\":27,\"sha256\":\"([0-9a-f]{64})\""))?.output[1].substring)
+        let newDigest = try SHA256Digest.hashFile(atPath: patients).digest.hexString
+        manifest = manifest.replacingOccurrences(of: "\"rows\":27,\"sha256\":\"\(oldDigest)\"", with: "\"rows\":26,\"sha256\":\"\(newDigest)\"")
+        try manifest.write(toFile: manifestPath, atomically: false, encoding: .utf8)
+        #expect(try ExtractManifest.verify(directory: out).isEmpty, "the edit is self-consistent")
+        let tampered = try ExtractManifest.verifyAgainstAudit(directory: out, connection: connection)
+        #expect(tampered.seq == nil && tampered.problems.count == 1)
     }
 }
