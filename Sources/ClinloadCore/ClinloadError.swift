@@ -116,6 +116,9 @@ extension ClinloadError {
         // database
         public static let databaseUnavailable = Code("database_unavailable", exit: .unavailable)
         public static let databaseError = Code("database_error", exit: .software)
+        /// The server is out of disk space, memory or connections (SQLSTATE class 53):
+        /// an operator's fix, then a rerun; not a bug.
+        public static let databaseOutOfResources = Code("database_out_of_resources", exit: .unavailable)
         public static let lockHeld = Code("lock_held", exit: .temporaryFailure)
         /// A batch whose process stopped mid-way (found on a later run).
         public static let interrupted = Code("interrupted", exit: .temporaryFailure)

@@ -65,9 +65,17 @@ final class ExtractCSVWriter {
             try handle.write(contentsOf: Data(buffer))
         } catch {
             throw ClinloadError(.outputUnwritable, stage: .load, "cannot write an extract file (is the disk full?); nothing was released",
-                                attributes: [("path", path)])
+                                attributes: [("path", path), ("errno", Self.errnoText(error))])
         }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// The POSIX error behind a FileHandle failure (28: ENOSPC, the disk is full), as
+    /// a number: the operator's clue, with nothing of the data in it.
+    static func errnoText(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain { return "\(underlying.code)" }
+        return ns.domain == NSPOSIXErrorDomain ? "\(ns.code)" : "unknown"
     }
 
     /// Flushes, syncs and closes; returns the file's SHA-256 (hex).
@@ -78,7 +86,7 @@ final class ExtractCSVWriter {
             try handle.close()
         } catch {
             throw ClinloadError(.outputUnwritable, stage: .load, "cannot complete an extract file (is the disk full?); nothing was released",
-                                attributes: [("path", path)])
+                                attributes: [("path", path), ("errno", Self.errnoText(error))])
         }
         return digest.finish().hexString
     }

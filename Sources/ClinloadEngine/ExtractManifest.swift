@@ -51,23 +51,25 @@ public enum ExtractManifest {
     }
 
     /// Written under a temporary name, 0600, then renamed into place.
-    static func write(_ manifest: CanonicalJSON, to path: String, staging: URL) throws {
-        let temporary = staging.appendingPathComponent("manifest.json").path
-        let writer = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    /// Writes manifest.json into the temporary folder (synced; the caller moves it
+    /// into place last) and returns its SHA-256, which the audit entry records.
+    static func stage(_ manifest: CanonicalJSON, in staging: URL) throws -> (path: String, sha256: String) {
+        let path = staging.appendingPathComponent("manifest.json").path
+        let bytes = Array((manifest.text + "\n").utf8)
+        let writer = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard writer >= 0 else {
-            throw ClinloadError(.outputUnwritable, stage: .load, "cannot write the manifest", attributes: [("path", temporary)])
+            throw ClinloadError(.outputUnwritable, stage: .load, "cannot write the manifest", attributes: [("path", path), ("errno", "\(errno)")])
         }
         let handle = FileHandle(fileDescriptor: writer, closeOnDealloc: true)
         do {
-            try handle.write(contentsOf: Data((manifest.text + "\n").utf8))
+            try handle.write(contentsOf: Data(bytes))
             try handle.synchronize()
             try handle.close()
         } catch {
-            throw ClinloadError(.outputUnwritable, stage: .load, "cannot write the manifest (is the disk full?)", attributes: [("path", temporary)])
+            throw ClinloadError(.outputUnwritable, stage: .load, "cannot write the manifest (is the disk full?); nothing was released",
+                                attributes: [("path", path), ("errno", ExtractCSVWriter.errnoText(error))])
         }
-        guard rename(temporary, path) == 0 else {
-            throw ClinloadError(.outputUnwritable, stage: .load, "cannot move the manifest into place", attributes: [("path", path)])
-        }
+        return (path, SHA256Digest.hash(bytes).hexString)
     }
 
     /// Re-checks an extract folder against its manifest: every file present with

@@ -115,23 +115,38 @@ public enum ResearchExtract {
                                 attributes: [("findings", "\(findings.count)")])
         }
 
-        for file in files {
-            guard rename(staging.appendingPathComponent(file.name).path, out.appendingPathComponent(file.name).path) == 0 else {
-                throw ClinloadError(.outputUnwritable, stage: .load, "cannot move an extract file into place", attributes: [("file", file.name)])
-            }
-        }
+        // Everything is written before anything moves: a full disk stops the extract
+        // inside the temporary folder. The release is audited before the files move
+        // (a crash in between over-reports a release; it never hides one), and moving
+        // them needs no space. The manifest moves last: a folder without one is not
+        // a release.
         let manifest = ExtractManifest.make(spec: spec, specBytes: specBytes, plan: plan, rules: rules, files: files, batches: batches,
                                             patients: cohort.count, suppressed: suppressed, kAnonymity: kResult, now: now)
-        let manifestPath = out.appendingPathComponent("manifest.json").path
-        try ExtractManifest.write(manifest, to: manifestPath, staging: staging)
+        let stagedManifest = try ExtractManifest.stage(manifest, in: staging)
         _ = try connection.transaction {
             try audit.append(event: "extract_released", details: [
                 "study": .string(spec.study), "requester": .string(spec.requester), "profile": .string(spec.profile.rawValue),
                 "dua_id": spec.duaId.map { .string($0) } ?? .null, "patients": .int(cohort.count), "suppressed": .int(suppressed),
                 "rows": .object(Dictionary(uniqueKeysWithValues: files.map { ($0.name, CanonicalJSON.int($0.rows)) })),
-                "manifest_sha256": .string(try SHA256Digest.hashFile(atPath: manifestPath).digest.hexString),
+                "manifest_sha256": .string(stagedManifest.sha256),
             ])
         }
+        var moved: [String] = []
+        for name in files.map(\.name) + ["manifest.json"] {
+            guard rename(staging.appendingPathComponent(name).path, out.appendingPathComponent(name).path) == 0 else {
+                let code = errno
+                for done in moved { unlink(out.appendingPathComponent(done).path) }
+                _ = try? connection.transaction {
+                    try audit.append(event: "extract_withdrawn", details: [
+                        "study": .string(spec.study), "manifest_sha256": .string(stagedManifest.sha256), "reason": "move_failed",
+                    ])
+                }
+                throw ClinloadError(.outputUnwritable, stage: .load, "cannot move an extract file into place; nothing was released",
+                                    attributes: [("file", name), ("errno", "\(code)")])
+            }
+            moved.append(name)
+        }
+        let manifestPath = out.appendingPathComponent("manifest.json").path
         return Result(files: files, patients: cohort.count, suppressed: suppressed, kAnonymity: kResult, manifestPath: manifestPath)
     }
 

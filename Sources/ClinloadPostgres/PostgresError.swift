@@ -66,6 +66,11 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         if isUnavailable {
             return ClinloadError(.databaseUnavailable, stage: .database, "the database is not reachable", attributes: attributes)
         }
+        if sqlstate?.hasPrefix("53") ?? false {
+            return ClinloadError(.databaseOutOfResources, stage: .database,
+                                 "the database server is out of disk space, memory or connections (SQLSTATE class 53; 53100 is a full disk): nothing of this batch is visible; fix that, then run again",
+                                 attributes: attributes)
+        }
         return ClinloadError(.databaseError, stage: .database, "the database refused a statement", attributes: attributes)
     }
 }

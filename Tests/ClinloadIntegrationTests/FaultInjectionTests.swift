@@ -104,4 +104,46 @@ struct FaultInjectionTests {
         #expect(try check.query("SELECT count(*) FROM etl.batches WHERE error_code = 'interrupted'").int(0, 0) == 1)
         #expect(try check.query("SELECT count(*) FROM etl.batches WHERE state = 'loaded'").int(0, 0) == 1)
     }
+
+    /// The database server's disk fills mid-load (a real tmpfs, a real ENOSPC): the
+    /// batch fails with SQLSTATE 53100 (or, if the WAL is what could not grow, the
+    /// server stops and the batch is interrupted), nothing of it is visible, and once
+    /// the operator has made room the same command loads the file exactly once.
+    @Test(.enabled(if: TmpfsMount.isAvailable, "needs permission to mount a tmpfs (CI runs as root)"))
+    func aFullDatabaseDiskFailsTheBatchCleanlyAndTheFileLoadsOnceAfterSpaceIsFreed() throws {
+        let disk = try TmpfsMount(megabytes: 64)   // initdb takes about 40 MB of it
+        let home = disk.path.appendingPathComponent("home")
+        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("clinload-full-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let server = try EmbeddedPostgres(home: home, durable: false)
+        defer {
+            try? server.stop()
+            disk.unmount()
+            try? FileManager.default.removeItem(at: work)
+        }
+        let rows = 40_000
+        let file = work.appendingPathComponent("patients.csv").path
+        #expect(try CLI.run(["generate", "--rows", "\(rows)", "--seed", "82", "--output", file], in: work).status == 0)
+        let arguments = ["run", "synthea_patients", file, "--pipelines", Repository.pipelines.path, "--home", home.path]
+
+        let full = try CLI.run(arguments, in: work)
+        #expect(full.status == ExitStatus.unavailable.rawValue, "\(full.stderr)")
+        #expect(full.stdout.contains("database_out_of_resources") && full.stdout.contains("sqlstate=53100")
+                || full.stdout.contains("database_unavailable"), "\(full.stdout)")
+
+        try disk.resize(megabytes: 1024)
+        try server.start()   // a no-op if it survived; a restart (with recovery) if the full WAL stopped it
+        let check = try PostgresConnection(parameters: server.connectionParameters)
+        defer { check.close() }
+        #expect(try check.query("SELECT count(*) FROM identity.patient").int(0, 0) == 0)
+        #expect(try check.query("SELECT count(*) FROM clinical.patient").int(0, 0) == 0)
+        let rerun = try CLI.run(arguments, in: work)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try check.query("SELECT count(*) FROM identity.patient").int(0, 0) == rows)
+        #expect(try check.query("SELECT count(*) FROM etl.batches WHERE state = 'loaded'").int(0, 0) == 1)
+        #expect(try check.query("""
+            SELECT count(*) FROM etl.batches
+            WHERE state <> 'loaded' AND error_code IN ('database_out_of_resources', 'interrupted', 'database_unavailable')
+            """).int(0, 0) == 1)
+    }
 }

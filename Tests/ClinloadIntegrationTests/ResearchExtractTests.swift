@@ -326,4 +326,31 @@ struct ResearchExtractTests {
         let tampered = try ExtractManifest.verifyAgainstAudit(directory: out, connection: connection)
         #expect(tampered.seq == nil && tampered.problems.count == 1)
     }
+
+    /// The output folder's disk fills while the files are written (a real tmpfs, a
+    /// real ENOSPC): a clear error with errno 28, nothing in the folder, nothing
+    /// audited as released.
+    @Test(.enabled(if: TmpfsMount.isAvailable, "needs permission to mount a tmpfs (CI runs as root)"))
+    func aFullDiskUnderTheOutputFolderReleasesNothing() throws {
+        let store = try loadedStore()
+        defer { store.cleanUp() }
+        let disk = try TmpfsMount(megabytes: 1)
+        defer { disk.unmount() }
+        // Leave 8 KiB: the patients file fits, the encounters file does not.
+        let filler = disk.path.appendingPathComponent("filler")
+        try Data(count: 1024 * 1024 - 8192).write(to: filler)
+        let out = disk.path.appendingPathComponent("out").path
+        #expect { _ = try extract(Self.safeHarbor, store, out: out) } throws: { error in
+            guard let error = error as? ClinloadError else { return false }
+            return error.code == .outputUnwritable && error.attributes.contains { $0 == ("errno", "28") }
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).isEmpty)
+        let connection = try store.connect()
+        defer { connection.close() }
+        #expect(try connection.query("SELECT count(*) FROM etl.audit_log WHERE event = 'extract_released'").int(0, 0) == 0)
+        // With room again, the same extract is released into the same folder.
+        try FileManager.default.removeItem(at: filler)
+        _ = try extract(Self.safeHarbor, store, out: out)
+        #expect(try ExtractManifest.verify(directory: out).isEmpty)
+    }
 }
