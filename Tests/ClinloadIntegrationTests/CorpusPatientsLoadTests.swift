@@ -87,7 +87,14 @@ struct CorpusPatientsLoadTests {
 /// Looks for plaintext values in every column of every table clinload owns:
 /// text columns by substring, bytea columns by byte sequence.
 enum PlaintextScan {
-    static let randomHex = "'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}'"
+    /// Digits that are not data: random hex (UUIDs, digests), clock times (the audit
+    /// log's microseconds) and bare JSON numbers (counts, byte sizes, milliseconds).
+    /// An identifier written by clinload would be a JSON string, never a bare number.
+    static let machineDigits = """
+        '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}\
+        |[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?\
+        |:-?[0-9]+(\\.[0-9]+)?(?=[,}\\]])'
+        """
 
     static func find(_ values: Set<String>, in connection: PostgresConnection) throws -> [String] {
         let columns = try connection.query("""
@@ -109,20 +116,23 @@ enum PlaintextScan {
             case "bytea": predicate = "position(convert_to(needle.value, 'UTF8') in scanned.\"\(column)\") > 0"
             case "text", "character varying", "jsonb", "json":
                 // UUIDs and hex digests (batch and key ids, hashes in audit entries) are
-                // random hex: an all-digit value turns up inside one by chance, so digits
-                // are looked for outside them. Any other value (a UUID patient id among
-                // them) is looked for everywhere.
+                // random hex, and audit entries carry clock times and counts: an all-digit
+                // value turns up inside one by chance, so digits are looked for outside
+                // them (`machineDigits`). Any other value (a UUID patient id among them)
+                // is looked for everywhere.
                 predicate = """
                     CASE WHEN needle.value ~ '^[0-9]+$'
-                         THEN strpos(regexp_replace(scanned."\(column)"::text, \(Self.randomHex), '', 'gi'), needle.value) > 0
+                         THEN strpos(regexp_replace(scanned."\(column)"::text, \(Self.machineDigits), '', 'gi'), needle.value) > 0
                          ELSE strpos(scanned."\(column)"::text, needle.value) > 0 END
                     """
             default: predicate = "scanned.\"\(column)\"::text = needle.value"
             }
             let found = try connection.query("""
-                SELECT count(*) FROM \(schema).\(table) scanned, unnest($1::text[]) AS needle(value) WHERE \(predicate)
+                SELECT count(*), min(needle.value) FROM \(schema).\(table) scanned, unnest($1::text[]) AS needle(value) WHERE \(predicate)
                 """, [.text(array)])
-            if let n = found.int(0, 0), n > 0 { hits.append("\(schema).\(table).\(column): \(n)") }
+            // The needle is named: canaries are planted or public sample values, and a
+            // hit has to be traced to the value that leaked.
+            if let n = found.int(0, 0), n > 0 { hits.append("\(schema).\(table).\(column): \(n) (e.g. \(found.string(0, 1) ?? "?"))") }
         }
         return hits
     }
