@@ -23,8 +23,9 @@ public final class BatchRunner {
     public let connection: PostgresConnection
     public let keyRing: KeyRing
     public var logger: Logger
-    /// Valid records staged per COPY round trip (bounds memory, not throughput).
-    public var chunkSize = 4096
+    /// Records validated, looked up, encrypted and merged together (bounds memory;
+    /// large enough that per-chunk statements cost little).
+    public var chunkSize = 8192
     /// Called after every chunk with (bytes read, file size, records read): for a
     /// progress bar. Counts only, never data.
     public var progress: ((_ bytesRead: Int, _ totalBytes: Int, _ records: Int) -> Void)?
@@ -189,14 +190,14 @@ public final class BatchRunner {
             pseudonyms: Pseudonymizer(index: blindIndex, namespace: pipeline.definition.subject.namespace),
             quarantine: QuarantineStore(connection: connection, batchId: batchId, dataKeyId: dataKey.id))
 
-        let merge: () throws -> [String: Int]
+        let staged: StagedLoad
         switch (pipeline.definition.source.format, pipeline.definition.subject.mode) {
-        case (.csv, .defines): merge = try stagePatientCSV(pipeline: pipeline, work: work, counts: &counts)
-        case (.csv, _): merge = try stageEventCSV(pipeline: pipeline, work: work, counts: &counts)
-        case (.hl7v2XML, _), (.cda, _): merge = try stageXML(pipeline: pipeline, work: work, counts: &counts)
+        case (.csv, .defines): staged = try stagePatientCSV(pipeline: pipeline, work: work, counts: &counts)
+        case (.csv, _): staged = StagedLoad(merge: try stageEventCSV(pipeline: pipeline, work: work, counts: &counts))
+        case (.hl7v2XML, _), (.cda, _): staged = StagedLoad(merge: try stageXML(pipeline: pipeline, work: work, counts: &counts))
         }
-        let staged = clock.now
-        counts.stageMilliseconds["stage"] = Self.milliseconds(staged - started) - (counts.stageMilliseconds["deduplicate"] ?? 0)
+        let stagedAt = clock.now
+        counts.stageMilliseconds["stage"] = Self.milliseconds(stagedAt - started)
 
         let audit = AuditLog(connection: connection)
         let ratio = counts.recordsRead == 0 ? 0 : Double(counts.recordsQuarantined) / Double(counts.recordsRead)
@@ -204,86 +205,15 @@ public final class BatchRunner {
             try ledger.finish(batchId: batchId, event: .reject, counts: counts,
                               error: ClinloadError(.rejectRatioExceeded, stage: .validate,
                                                    attributes: [("max_reject_ratio", "\(pipeline.definition.quality.maxRejectRatio)")]))
+            try staged.withdraw()
             try audit.append(event: "batch_rejected", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
             return .rejected
         }
-        counts.rowsLoaded = try merge()
-        counts.stageMilliseconds["merge"] = Self.milliseconds(clock.now - staged)
+        counts.rowsLoaded = try staged.merge()
+        counts.stageMilliseconds["merge"] = Self.milliseconds(clock.now - stagedAt)
         try ledger.finish(batchId: batchId, event: .complete, counts: counts)
         try audit.append(event: "batch_completed", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
         return .loaded
-    }
-
-    /// A patient file (CSV, `defines`): one vault row and one clinical row per
-    /// record. Returns the merge, run only if the batch is not rejected.
-    private func stagePatientCSV(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> () throws -> [String: Int] {
-        let validator = try RecordValidator(schema: pipeline.schema)
-        let splitter = RecordSplitter(pipeline: pipeline, validators: validator.fields)
-        let loader = try VaultLoader(connection: connection, plan: splitter.loaderPlan)
-        try loader.lockTargets()
-        try loader.createStaging()
-        let reader = try CSVReader(path: work.input.path, header: true)
-        let header = try readHeader(reader, pipeline: pipeline, file: work.input.path)
-
-        var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)
-        var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
-        var atEnd = false
-        while !atEnd {
-            let staged: Int
-            (staged, atEnd) = try readValidChunk(reader, header: header, validator: validator, columns: splitter.clinical,
-                                                 subjectKey: splitter.subjectKey, work: work, counts: &counts,
-                                                 chunk: &chunk, blindIndexes: &blindIndexes)
-            if staged > 0 {
-                let existing = try loader.existingSurrogates(blindIndexes: Array(blindIndexes[0..<staged]))
-                try connection.copyIn(loader.copyStatement) { writer in
-                    writer.buffer.append(contentsOf: BinaryCopyEncoder.header)
-                    for i in 0..<staged {
-                        let known = existing[blindIndexes[i]]
-                        let surrogate = try known ?? UUID.random(from: random)
-                        try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: surrogate,
-                                                      known: known != nil, blindIndex: blindIndexes[i], sealer: work.sealer,
-                                                      pseudonyms: work.pseudonyms, into: &writer.buffer)
-                        try writer.flushIfFull()
-                    }
-                    writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
-                }
-            }
-            try work.quarantine.flush()
-            progress?(reader.bytesRead, work.input.bytes, counts.recordsRead)
-            try stopIfCancelled()
-        }
-        let clock = ContinuousClock()
-        let deduplicating = clock.now
-        let duplicates = try loader.quarantineDuplicates(batchId: work.batchId, naturalKey: splitter.naturalKeyName)
-        counts.recordsQuarantined += duplicates.count
-        try sealDuplicates(Set(duplicates), loader: loader, work: work)
-        counts.stageMilliseconds["deduplicate"] = Self.milliseconds(clock.now - deduplicating)
-        let expected = counts.recordsLoaded
-        return {
-            let merged = try loader.merge(batchId: work.batchId, dataKeyId: work.dataKeyId)
-            // Counts must add up: every record read is loaded or quarantined.
-            try Self.checkCounts([merged.identityRows, merged.clinicalRows], expected: expected)
-            return [loader.plan.identityName: merged.identityRows, loader.plan.clinicalName: merged.clinicalRows]
-        }
-    }
-
-    /// Records set aside as repeats of an earlier patient are found in SQL, after
-    /// staging, where the raw record is no longer at hand: read the file again for
-    /// them (rare, so a second pass only when there are any) and keep each one
-    /// encrypted like every other quarantined record.
-    private func sealDuplicates(_ ordinals: Set<Int>, loader: VaultLoader, work: BatchWork) throws {
-        guard !ordinals.isEmpty else { return }
-        let reader = try CSVReader(path: work.input.path, header: true)
-        var record = CSVRecord()
-        var left = ordinals.count
-        while left > 0, try reader.read(into: &record) {
-            guard record.provenance.ordinal > 0, ordinals.contains(record.provenance.ordinal) else { continue }
-            var line = record.encodedLine()
-            defer { line.secureWipe() }
-            try loader.attachPayload(batchId: work.batchId, ordinal: record.provenance.ordinal,
-                                     payload: try work.sealQuarantined(line, ordinal: record.provenance.ordinal), dataKeyId: work.dataKeyId)
-            left -= 1
-        }
     }
 
     /// Fills `chunk` with up to `chunkSize` records that pass the schema and the

@@ -6,6 +6,8 @@ import Foundation
 /// thread per connection at a time).
 public final class PostgresConnection {
     private var handle: OpaquePointer?
+    /// Whether `send` left statements running whose results are not yet collected.
+    private var sent = false
 
     /// Connects with libpq keyword/value pairs (`PQconnectdbParams`); a `dbname`
     /// holding a `postgresql://` URL is expanded by libpq itself. Never builds a
@@ -65,14 +67,59 @@ public final class PostgresConnection {
     /// Runs SQL without parameters (may hold several statements: migrations, DDL).
     @discardableResult
     public func execute(_ sql: String) throws -> PostgresResult {
-        let result = PQexec(try conn, sql)
+        let conn = try conn
+        try collectSent()
+        let result = PQexec(conn, sql)
         return try check(result)
+    }
+
+    /// Starts SQL (one or more statements, no parameters) and returns at once, so
+    /// the caller can work while the server does: a batch merges one chunk while it
+    /// reads the next. `collectSent()` waits for the results. Any other command
+    /// collects them first, and throws their error if one failed (so a failure can
+    /// never go unseen until a COMMIT quietly rolls back); only a transaction's
+    /// ROLLBACK discards them.
+    public func send(_ sql: String) throws {
+        let conn = try conn
+        try collectSent()
+        guard PQsendQuery(conn, sql) == 1 else {
+            let lost = PQstatus(conn) != CONNECTION_OK
+            throw PostgresError(kind: .connection, connectionMessage: lost ? "connection lost" : "PQsendQuery failed")
+        }
+        sent = true
+    }
+
+    /// Waits for what `send` started; returns the rows each statement affected. The
+    /// first failing statement's error is thrown (the server skips the rest).
+    @discardableResult
+    public func collectSent() throws -> [Int] {
+        let conn = try conn
+        guard sent else { return [] }
+        sent = false
+        var affected: [Int] = []
+        var failure: Error?
+        while let result = PQgetResult(conn) {
+            if failure == nil {
+                do { affected.append(try check(result).affectedRows) } catch { failure = error }
+            } else {
+                PQclear(result)
+            }
+        }
+        if let failure { throw failure }
+        return affected
+    }
+
+    private func discardSent() {
+        guard sent, let handle else { return }
+        sent = false
+        drainResults(handle)
     }
 
     /// Runs one statement with out-of-line parameters.
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresParameter] = []) throws -> PostgresResult {
         let conn = try conn
+        try collectSent()
         var types: [Oid] = []
         var formats: [Int32] = []
         var lengths: [Int32] = []
@@ -117,6 +164,7 @@ public final class PostgresConnection {
             try execute("COMMIT")
             return value
         } catch {
+            discardSent()   // the error being handled came first; theirs no longer matters
             _ = try? execute("ROLLBACK")
             throw error
         }
@@ -127,6 +175,7 @@ public final class PostgresConnection {
     @discardableResult
     public func copyIn(_ sql: String, _ body: (CopyInWriter) throws -> Void) throws -> Int {
         let conn = try conn
+        try collectSent()
         guard let start = PQexec(conn, sql) else { throw PostgresError(kind: .copy) }
         guard PQresultStatus(start) == PGRES_COPY_IN else {
             _ = try check(start)

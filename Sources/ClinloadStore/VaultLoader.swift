@@ -4,8 +4,10 @@ import ClinloadPostgres
 import Foundation
 
 /// Moves one batch's rows into an identity (vault) table and a clinical table:
-/// COPY into an unindexed temporary staging table, set aside duplicates of the
-/// natural key, then merge into the final tables in the batch's transaction.
+/// COPY into an unindexed temporary staging table, then merge into the final
+/// tables in the batch's transaction — the whole batch at once (`merge`, for XML
+/// feeds, whose repeats of a patient collapse to the latest), or a chunk at a
+/// time (`chunkMergeSQL`, for a patient CSV, which quarantines repeats as read).
 ///
 /// Staging columns: surrogate_id, blind_index, source_ordinal, source_line, known
 /// (the surrogate was found in the vault), then `i_<column>` (bytea ciphertext) for each vault column and `c_<column>` (text)
@@ -83,33 +85,81 @@ public struct VaultLoader {
         try VaultLookup(connection: connection, identityTable: plan.identityName).surrogates(blindIndexes: blindIndexes)
     }
 
-    /// Moves staged rows whose blind index repeats an earlier row of this batch to
-    /// quarantine (rule `unique` on the natural key); returns how many.
-    /// Returns the source ordinals moved (the caller adds their encrypted records).
-    public func quarantineDuplicates(batchId: UUID, naturalKey: String) throws -> [Int] {
-        let reasons = CanonicalJSON.array([["field": .string(naturalKey), "rule": "unique"]]).text
-        let moved = try connection.query("""
-            WITH ranked AS (
-                SELECT ctid AS row_ref, source_ordinal, source_line,
-                       row_number() OVER (PARTITION BY blind_index ORDER BY source_ordinal) AS rank
-                FROM \(Self.staging)
-            ), removed AS (
-                DELETE FROM \(Self.staging) s USING ranked r WHERE s.ctid = r.row_ref AND r.rank > 1
-                RETURNING s.source_ordinal, s.source_line
-            )
-            INSERT INTO etl.quarantine (batch_id, input_ordinal, source_ordinal, source_line, reasons)
-            SELECT $1::uuid, 1, source_ordinal, source_line, $2::jsonb FROM removed
-            RETURNING source_ordinal
-            """, [.text(batchId.uuidString), .text(reasons)])
-        return (0..<moved.rowCount).compactMap { moved.int($0, 0) }
+    // MARK: chunked merging (a patient file)
+
+    static let deferred = "clinload_known"
+
+    /// The table where rows of patients already in the vault wait for the end of
+    /// the batch: their UPDATEs change committed rows, so they run only once the
+    /// batch is known not to be rejected (new rows can simply be withdrawn).
+    public func createDeferredUpdates() throws {
+        try connection.execute("""
+            CREATE TEMP TABLE \(Self.deferred) (LIKE \(Self.staging)) ON COMMIT DROP;
+            CREATE INDEX ON \(Self.deferred) (blind_index)
+            """)
     }
 
-    /// Attaches a quarantined record's encrypted bytes to its quarantine row.
-    public func attachPayload(batchId: UUID, ordinal: Int, payload: [UInt8], dataKeyId: UUID) throws {
-        try connection.query("""
-            UPDATE etl.quarantine SET payload = $3, data_key_id = $4::uuid
-            WHERE batch_id = $1::uuid AND input_ordinal = 1 AND source_ordinal = $2
-            """, [.text(batchId.uuidString), .int(ordinal), .bytes(payload), .text(dataKeyId.uuidString)])
+    /// For each blind index already in the vault: its surrogate, and whether this
+    /// batch has it already (inserted by an earlier chunk, or waiting as an update):
+    /// then the record repeats a patient of this file.
+    public func subjects(blindIndexes: [[UInt8]], batchId: UUID) throws -> [[UInt8]: (surrogate: UUID, inThisBatch: Bool)] {
+        guard !blindIndexes.isEmpty else { return [:] }
+        let rows = try connection.query("""
+            SELECT p.blind_index, p.surrogate_id::text,
+                   p.batch_id = $2::uuid OR EXISTS (SELECT 1 FROM \(Self.deferred) d WHERE d.blind_index = p.blind_index)
+            FROM \(plan.identityName) p WHERE p.blind_index = ANY($1::bytea[])
+            """, [.text(VaultLookup.byteaArrayLiteral(blindIndexes)), .text(batchId.uuidString)])
+        var out: [[UInt8]: (UUID, Bool)] = [:]
+        for r in 0..<rows.rowCount {
+            if let key = rows.bytes(r, 0), let id = rows.string(r, 1).flatMap(UUID.init(uuidString:)) { out[key] = (id, rows.string(r, 2) == "t") }
+        }
+        return out
+    }
+
+    /// The statements that move one staged chunk on (sent without waiting, while the
+    /// next chunk is read): new patients into both final tables, known ones to the
+    /// deferred updates (when `deferringKnown`), then an empty staging table for the
+    /// next chunk. The first two statements' row counts are the identity and
+    /// clinical rows inserted. The ids are UUIDs this process formatted.
+    public func chunkMergeSQL(batchId: UUID, dataKeyId: UUID, deferringKnown: Bool) -> String {
+        let batch = "'\(batchId.uuidString)'::uuid"
+        let key = "'\(dataKeyId.uuidString)'::uuid"
+        let idCols = plan.identityColumns
+        let casts = zip(plan.clinicalColumns, clinicalTypes).map { (column: $0, type: $1) }
+        return """
+            INSERT INTO \(plan.identityName) (surrogate_id, blind_index, data_key_id, batch_id, source_ordinal\(idCols.map { ", \($0)" }.joined()))
+            SELECT surrogate_id, blind_index, \(key), \(batch), source_ordinal\(idCols.map { ", i_\($0)" }.joined())
+            FROM \(Self.staging) WHERE NOT known;
+            INSERT INTO \(plan.clinicalName) (surrogate_id, batch_id, source_ordinal\(casts.map { ", \($0.column)" }.joined()))
+            SELECT surrogate_id, \(batch), source_ordinal\(casts.map { ", c_\($0.column)::\($0.type)" }.joined())
+            FROM \(Self.staging) WHERE NOT known;
+            \(deferringKnown ? "INSERT INTO \(Self.deferred) SELECT * FROM \(Self.staging) WHERE known;" : "")
+            TRUNCATE \(Self.staging)
+            """
+    }
+
+    /// At the end of an accepted batch: the deferred rows update their patients.
+    public func applyDeferredUpdates(batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
+        let idCols = plan.identityColumns
+        let identity = try connection.query("""
+            UPDATE \(plan.identityName) AS t SET blind_index = s.blind_index, data_key_id = $1::uuid, batch_id = $2::uuid,
+                source_ordinal = s.source_ordinal\(idCols.map { ", \($0) = s.i_\($0)" }.joined())
+            FROM \(Self.deferred) s WHERE t.surrogate_id = s.surrogate_id
+            """, [.text(dataKeyId.uuidString), .text(batchId.uuidString)]).affectedRows
+        let casts = zip(plan.clinicalColumns, clinicalTypes).map { (column: $0, type: $1) }
+        let clinical = try connection.query("""
+            UPDATE \(plan.clinicalName) AS t SET batch_id = $1::uuid,
+                source_ordinal = s.source_ordinal\(casts.map { ", \($0.column) = s.c_\($0.column)::\($0.type)" }.joined())
+            FROM \(Self.deferred) s WHERE t.surrogate_id = s.surrogate_id
+            """, [.text(batchId.uuidString)]).affectedRows
+        return (identity, clinical)
+    }
+
+    /// A rejected batch takes back the new patients its chunks inserted (known
+    /// patients were never updated).
+    public func withdrawInserted(batchId: UUID) throws {
+        try connection.query("DELETE FROM \(plan.clinicalName) WHERE batch_id = $1::uuid", [.text(batchId.uuidString)])
+        try connection.query("DELETE FROM \(plan.identityName) WHERE batch_id = $1::uuid", [.text(batchId.uuidString)])
     }
 
     /// Keeps only the latest staged row per patient (`on_repeat: latest`): an
@@ -135,7 +185,7 @@ public struct VaultLoader {
             UPDATE \(plan.identityName) AS t SET blind_index = s.blind_index, data_key_id = $1::uuid, batch_id = $2::uuid,
                 source_ordinal = s.source_ordinal\(idCols.map { ", \($0) = s.i_\($0)" }.joined())
             FROM \(Self.staging) s WHERE s.known AND t.surrogate_id = s.surrogate_id
-            """, ids)
+            """, ids).affectedRows
         let insertedIdentity = try connection.query("""
             INSERT INTO \(plan.identityName) (surrogate_id, blind_index, data_key_id, batch_id, source_ordinal\(idCols.map { ", \($0)" }.joined()))
             SELECT surrogate_id, blind_index, $1::uuid, $2::uuid, source_ordinal\(idCols.map { ", i_\($0)" }.joined())
@@ -147,14 +197,13 @@ public struct VaultLoader {
             UPDATE \(plan.clinicalName) AS t SET batch_id = $1::uuid,
                 source_ordinal = s.source_ordinal\(casts.map { ", \($0.column) = s.c_\($0.column)::\($0.type)" }.joined())
             FROM \(Self.staging) s WHERE s.known AND t.surrogate_id = s.surrogate_id
-            """, [.text(batchId.uuidString)])
+            """, [.text(batchId.uuidString)]).affectedRows
         let insertedClinical = try connection.query("""
             INSERT INTO \(plan.clinicalName) (surrogate_id, batch_id, source_ordinal\(cCols.map { ", \($0)" }.joined()))
             SELECT surrogate_id, $1::uuid, source_ordinal\(casts.map { ", c_\($0.column)::\($0.type)" }.joined())
             FROM \(Self.staging) WHERE NOT known
             """, [.text(batchId.uuidString)])
-        return (updatedIdentity.affectedRows + insertedIdentity.affectedRows,
-                updatedClinical.affectedRows + insertedClinical.affectedRows)
+        return (updatedIdentity + insertedIdentity.affectedRows, updatedClinical + insertedClinical.affectedRows)
     }
 
     /// Serialises batches that write the same vault table (transaction-scoped),

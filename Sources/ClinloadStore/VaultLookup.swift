@@ -18,20 +18,23 @@ public struct VaultLookup {
     /// The surrogates already assigned to these blind indexes (committed rows).
     public func surrogates(blindIndexes: [[UInt8]]) throws -> [[UInt8]: UUID] {
         guard !blindIndexes.isEmpty else { return [:] }
-        // A bytea[] literal: {"\\x00ff...",...}; hex digits need no further escaping.
-        var literal = "{"
-        for (i, b) in blindIndexes.enumerated() {
-            if i > 0 { literal += "," }
-            literal += "\"\\\\x" + b.hexString + "\""
-        }
-        literal += "}"
         let rows = try connection.query("""
             SELECT blind_index, surrogate_id::text FROM \(identityTable) WHERE blind_index = ANY($1::bytea[])
-            """, [.text(literal)])
+            """, [.text(Self.byteaArrayLiteral(blindIndexes))])
         var out: [[UInt8]: UUID] = [:]
         for r in 0..<rows.rowCount {
             if let key = rows.bytes(r, 0), let id = rows.string(r, 1).flatMap(UUID.init(uuidString:)) { out[key] = id }
         }
         return out
+    }
+
+    /// A bytea[] literal: {"\\x00ff...",...}; hex digits need no further escaping.
+    public static func byteaArrayLiteral(_ values: [[UInt8]]) -> String {
+        var literal = "{"
+        for (i, b) in values.enumerated() {
+            if i > 0 { literal += "," }
+            literal += "\"\\\\x" + b.hexString + "\""
+        }
+        return literal + "}"
     }
 }

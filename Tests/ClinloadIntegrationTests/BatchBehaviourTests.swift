@@ -149,4 +149,46 @@ struct BatchBehaviourTests {
         #expect(try store.count("SELECT count(*) FROM identity.patient") == 2001)
         #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'loaded'") == 2)
     }
+
+    /// A patient file is merged a chunk at a time: repeats are found across chunk
+    /// boundaries (a new patient's, a known patient's) and within one chunk, known
+    /// patients are updated, new ones inserted; and a rejected batch takes back what
+    /// its chunks inserted and updates nobody.
+    @Test func chunkBoundariesChangeNothingAndARejectedBatchLeavesTheVaultAsItWas() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        func lines(_ path: String) throws -> [String] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+        let first = try lines(try store.generated(rows: 30, seed: 1, name: "first.csv"))
+        let fresh = try lines(try store.generated(rows: 70, seed: 2, name: "fresh.csv"))
+        let other = try lines(try store.generated(rows: 1, seed: 3, name: "other.csv"))
+        #expect(try store.run(try store.write(first.joined(separator: "\n") + "\n", name: "a.csv")).status == .loaded)
+
+        // Chunks of 7: records 1-10 known, 11-80 new, 81 repeats 11 and 82 repeats known 2
+        // (other chunks), 83 new and 84 its repeat (one chunk: 78-84), 85 repeats 76 (chunk 71-77).
+        let second = [first[0]] + first[1...10] + fresh[1...70] + [fresh[1], first[2], other[1], other[1], fresh[66]]
+        let outcome = try store.run(try store.write(second.joined(separator: "\n") + "\n", name: "b.csv"), chunkSize: 7)
+        #expect(outcome.status == .loaded, "\(String(describing: outcome.error))")
+        #expect(outcome.counts.recordsRead == 85 && outcome.counts.recordsQuarantined == 4)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 101)
+        #expect(try store.count("SELECT count(*) FROM clinical.patient") == 101)
+        let batch = outcome.batchId!.uuidString
+        #expect(try store.count("SELECT count(*) FROM identity.patient WHERE batch_id = '\(batch)'") == 81)
+        #expect(try store.count("SELECT count(*) FROM clinical.patient WHERE batch_id = '\(batch)'") == 81)
+        #expect(try store.count("""
+            SELECT count(*) FROM etl.quarantine WHERE batch_id = '\(batch)' AND source_ordinal IN (81, 82, 84, 85)
+            AND reasons @> '[{"rule":"unique","field":"Id"}]' AND payload IS NOT NULL
+            """) == 4)
+
+        // 5 known and 20 new records of which 10 are invalid: 40% over the 5% limit.
+        let invalid = try lines(try store.generated(rows: 20, seed: 4, invalidEvery: 2, name: "bad.csv"))
+        let third = [first[0]] + first[21...25] + invalid[1...]
+        let rejected = try store.run(try store.write(third.joined(separator: "\n") + "\n", name: "c.csv"), chunkSize: 7)
+        #expect(rejected.status == .rejected)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 101)
+        #expect(try store.count("SELECT count(*) FROM clinical.patient") == 101)
+        #expect(try store.count("SELECT count(*) FROM identity.patient WHERE batch_id = '\(rejected.batchId!.uuidString)'") == 0)
+        #expect(try store.count("SELECT count(*) FROM etl.quarantine WHERE batch_id = '\(rejected.batchId!.uuidString)'") == 10)
+    }
 }

@@ -14,7 +14,6 @@ struct CorpusPatientsLoadTests {
         let path = Repository.syntheaPatients.path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let rows = FixtureCSV.rows(text)
-        let header = rows[0]
         #expect(rows.count == 28)
 
         let first = try store.run(path)

@@ -72,7 +72,7 @@ struct OperationsTests {
         #expect(show.stdout.contains(rejected.input!.sha256))
         #expect(show.stdout.contains("rejected"))
         #expect(show.stdout.contains("quarantined"))
-        #expect(show.stdout.contains("stage milliseconds") && show.stdout.contains("\"deduplicate\": "))
+        #expect(show.stdout.contains("stage milliseconds") && show.stdout.contains("\"stage\": "))
         let canaries = try FixtureCSV.values(of: ["Id", "SSN", "FIRST", "LAST"], inFile: bad)
         #expect(canaries.filter { show.stdout.contains($0) }.isEmpty)
     }

@@ -1,0 +1,106 @@
+import ClinloadCore
+import ClinloadDefinitions
+import ClinloadExtract
+import ClinloadPostgres
+import ClinloadStore
+import ClinloadValidate
+import Foundation
+
+extension BatchRunner {
+    /// A patient file (CSV, `defines`): one vault row and one clinical row per
+    /// record, a chunk at a time, with the server merging one chunk while this
+    /// process reads, validates and encrypts the next (two cores, both busy):
+    ///
+    ///     read + validate chunk k ‖ server merges chunk k-1
+    ///     look up chunk k's blind indexes (this batch's rows included)
+    ///     encrypt chunk k into COPY ‖ server parses it into the staging table
+    ///     send chunk k's merge, without waiting
+    ///
+    /// The staging table holds one chunk, so it stays in the session's temporary
+    /// buffers however large the file. New patients go straight on to the final
+    /// tables; rows of patients already in the vault wait in a deferred table and
+    /// update them only at the end, once the batch is known not to be rejected (a
+    /// rejected batch deletes the new rows it inserted, and no committed row was
+    /// touched). A record repeating a patient of this file is quarantined as it is
+    /// read (rule `unique` on the natural key), with the record at hand to encrypt.
+    func stagePatientCSV(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> StagedLoad {
+        let validator = try RecordValidator(schema: pipeline.schema)
+        let splitter = RecordSplitter(pipeline: pipeline, validators: validator.fields)
+        let loader = try VaultLoader(connection: connection, plan: splitter.loaderPlan)
+        try loader.lockTargets()
+        try loader.createStaging()
+        try loader.createDeferredUpdates()
+        let reader = try CSVReader(path: work.input.path, header: true)
+        let header = try readHeader(reader, pipeline: pipeline, file: work.input.path)
+        // Two versions: the pass that defers known patients' rows is a scan of the
+        // chunk, skipped when none was found in the vault (a first load).
+        let mergeNew = loader.chunkMergeSQL(batchId: work.batchId, dataKeyId: work.dataKeyId, deferringKnown: false)
+        let mergeAll = loader.chunkMergeSQL(batchId: work.batchId, dataKeyId: work.dataKeyId, deferringKnown: true)
+        let repeated = [QuarantineReason(field: splitter.naturalKeyName, rule: "unique")]
+
+        var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)
+        var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
+        var firstInChunk = Set<[UInt8]>()
+        var rows: [Int] = []
+        var inserted = (identity: 0, clinical: 0)
+        var merging = false
+        func collectMerge() throws {
+            guard merging else { return }
+            merging = false
+            let affected = try connection.collectSent()
+            inserted.identity += affected[0]
+            inserted.clinical += affected[1]
+        }
+
+        var atEnd = false
+        while !atEnd {
+            let kept: Int
+            (kept, atEnd) = try readValidChunk(reader, header: header, validator: validator, columns: splitter.clinical,
+                                               subjectKey: splitter.subjectKey, work: work, counts: &counts,
+                                               chunk: &chunk, blindIndexes: &blindIndexes)
+            try collectMerge()
+            let subjects = try loader.subjects(blindIndexes: Array(blindIndexes[0..<kept]), batchId: work.batchId)
+            firstInChunk.removeAll(keepingCapacity: true)
+            rows.removeAll(keepingCapacity: true)
+            var anyKnown = false
+            for i in 0..<kept {
+                if subjects[blindIndexes[i]]?.inThisBatch == true || !firstInChunk.insert(blindIndexes[i]).inserted {
+                    try quarantine(chunk[i], reasons: repeated, work: work, counts: &counts)
+                } else {
+                    rows.append(i)
+                    anyKnown = anyKnown || subjects[blindIndexes[i]] != nil
+                }
+            }
+            try work.quarantine.flush()
+            if !rows.isEmpty {
+                try connection.copyIn(loader.copyStatement) { writer in
+                    writer.buffer.append(contentsOf: BinaryCopyEncoder.header)
+                    for i in rows {
+                        let known = subjects[blindIndexes[i]]?.surrogate
+                        try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: try known ?? UUID.random(from: random),
+                                                      known: known != nil, blindIndex: blindIndexes[i], sealer: work.sealer,
+                                                      pseudonyms: work.pseudonyms, into: &writer.buffer)
+                        try writer.flushIfFull()
+                    }
+                    writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
+                }
+                try connection.send(anyKnown ? mergeAll : mergeNew)
+                merging = true
+            }
+            progress?(reader.bytesRead, work.input.bytes, counts.recordsRead)
+            try stopIfCancelled()
+        }
+        try collectMerge()
+        let expected = counts.recordsLoaded
+        return StagedLoad(
+            merge: {
+                let updated = try loader.applyDeferredUpdates(batchId: work.batchId, dataKeyId: work.dataKeyId)
+                let identityRows = inserted.identity + updated.identityRows
+                let clinicalRows = inserted.clinical + updated.clinicalRows
+                // Counts must add up: every record read is loaded or quarantined.
+                try Self.checkCounts([identityRows, clinicalRows], expected: expected)
+                return [loader.plan.identityName: identityRows, loader.plan.clinicalName: clinicalRows]
+            },
+            withdraw: { try loader.withdrawInserted(batchId: work.batchId) })
+    }
+}
