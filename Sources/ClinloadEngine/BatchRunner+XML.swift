@@ -19,7 +19,7 @@ extension BatchRunner {
     /// missing required values, bad timestamps, unsupported structures or versions
     /// quarantine the record — re-serialised and encrypted — and never stop the
     /// others. XML that is not well-formed refuses the whole file.
-    func stageXML(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> () throws -> [String: Int] {
+    func stageXML(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> StagedLoad {
         let definition = pipeline.definition
         let file = work.input.path
         let version = definition.source.format == .hl7v2XML ? HL7VersionSniffer.version(ofFile: file) : nil
@@ -49,7 +49,6 @@ extension BatchRunner {
 
         var chunk: [(tree: XMLRecordTree, mapped: XMLRecordMapper.Mapped, info: XMLRecordAssembler.RecordInfo, blindIndex: [UInt8])] = []
         var chunkBytes = 0
-        var tree = XMLRecordTree()
         var stagedRows = [Int](repeating: 0, count: stages.count)
 
         func flushChunk() throws {
@@ -84,7 +83,19 @@ extension BatchRunner {
             chunkBytes = 0
         }
 
-        while let info = try assembler.next(into: &tree) {
+        // The parse (libxml2 and its schema validation) runs on a thread of its own;
+        // this one maps, encrypts and stages what it hands over.
+        let pipe = XMLRecordPipe()
+        let parserDone = pipe.startProducing(from: assembler)
+        defer {
+            pipe.close()
+            parserDone.wait()
+        }
+        var lastOffset = 0
+        while let item = try pipe.take() {
+            let tree = item.tree
+            let info = item.info
+            lastOffset = info.byteOffset
             counts.recordsRead += 1
             var mapped = XMLRecordMapper.Mapped()
             // An unsupported HL7 version says more than the schema errors it causes.
@@ -111,10 +122,9 @@ extension BatchRunner {
             try splitter.blindIndex(of: XMLFieldView(tree: tree, values: mapped.fields), using: work.blindIndex, appendingTo: &blindIndex)
             chunkBytes += tree.bytes.count
             chunk.append((tree, mapped, info, blindIndex))
-            tree = XMLRecordTree()
             if chunk.count >= Self.xmlChunkRecords || chunkBytes >= Self.xmlChunkBytes {
                 try flushChunk()
-                progress?(reader.bytesConsumed, work.input.bytes, counts.recordsRead)
+                progress?(lastOffset, work.input.bytes, counts.recordsRead)
                 try stopIfCancelled()
             }
         }
@@ -124,7 +134,7 @@ extension BatchRunner {
 
         let expected = counts.recordsLoaded
         let staged = stagedRows
-        return {
+        return StagedLoad(merge: {
             // Counts add up: one staged vault row per loaded record, before the
             // latest record of each patient is kept.
             let stagedPatients = try self.connection.query("SELECT count(*) FROM clinload_stage").int(0, 0) ?? -1
@@ -139,7 +149,7 @@ extension BatchRunner {
                 rows[stage.tableName, default: 0] += n
             }
             return rows
-        }
+        })
     }
 
     /// Why a well-formed, schema-valid record still cannot be loaded.

@@ -35,6 +35,30 @@ struct FaultInjectionTests {
         #expect(try store.count("SELECT count(*) FROM identity.patient") == rows)
     }
 
+    /// The same for an XML feed, whose parse runs on a thread of its own: the
+    /// parser is stopped and joined, nothing is committed, and a rerun loads.
+    @Test func sigtermDuringAnXMLBatchStopsTheParserAndCommitsNothing() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let file = store.folder.appendingPathComponent("adt.xml").path
+        #expect(try CLI.run(["generate", "--format", "hl7v2-xml", "--message-types", "adt", "--target-bytes", "20M", "--seed", "72",
+                             "--output", file], in: store.folder).status == 0)
+        let arguments = ["run", "hl7v2_adt", file, "--pipelines", Repository.pipelines.path,
+                         "--database-url", store.url, "--key-uri", store.keyURI]
+        let process = try CLI.start(arguments, in: store.folder) {
+            try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") > 0
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == ExitStatus.temporaryFailure.rawValue)
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'failed' AND error_code = 'cancelled'") == 1)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 0)
+        #expect(try store.count("SELECT count(*) FROM clinical.encounter") == 0)
+        let rerun = try CLI.run(arguments, in: store.folder)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try store.count("SELECT count(*) FROM clinical.encounter") > 1000)
+    }
+
     @Test func aLostMasterKeyIsReportedNotSilentlyReplaced() throws {
         let store = try TestStore()
         defer { store.cleanUp() }
