@@ -50,8 +50,19 @@ extension BatchRunner {
         var chunk: [(tree: XMLRecordTree, mapped: XMLRecordMapper.Mapped, info: XMLRecordAssembler.RecordInfo, blindIndex: [UInt8])] = []
         var chunkBytes = 0
         var stagedRows = [Int](repeating: 0, count: stages.count)
+        // Event rows move on to their tables a chunk at a time, sent without
+        // waiting: the server inserts one chunk's rows while the next is mapped.
+        var movedRows = [Int](repeating: 0, count: stages.count)
+        var moving: [Int] = []   // the groups whose rows are on their way
+        func collectMoves() throws {
+            guard !moving.isEmpty else { return }
+            let affected = try connection.collectSent()
+            for (k, g) in moving.enumerated() { movedRows[g] += affected[2 * k] }   // INSERT, then TRUNCATE
+            moving = []
+        }
 
         func flushChunk() throws {
+            try collectMoves()
             guard !chunk.isEmpty else { return }
             let existing = try loader.existingSurrogates(blindIndexes: chunk.map(\.blindIndex))
             try connection.copyIn(loader.copyStatement) { writer in
@@ -77,8 +88,12 @@ extension BatchRunner {
                 }
                 writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
             }
+            moving = stages.indices.filter { stages[$0].pendingRows > 0 }
             for stage in stages { try stage.flush() }
             try work.quarantine.flush()
+            if !moving.isEmpty {
+                try connection.send(moving.map { stages[$0].chunkMergeSQL(batchId: work.batchId) }.joined(separator: ";\n"))
+            }
             chunk.removeAll(keepingCapacity: true)
             chunkBytes = 0
         }
@@ -129,11 +144,13 @@ extension BatchRunner {
             }
         }
         try flushChunk()
+        try collectMoves()
         try work.quarantine.flush()
         progress?(work.input.bytes, work.input.bytes, counts.recordsRead)
 
         let expected = counts.recordsLoaded
         let staged = stagedRows
+        let moved = movedRows
         return StagedLoad(merge: {
             // Counts add up: one staged vault row per loaded record, before the
             // latest record of each patient is kept.
@@ -144,12 +161,11 @@ extension BatchRunner {
             try Self.checkCounts([merged.clinicalRows], expected: merged.identityRows)
             var rows = [loader.plan.identityName: merged.identityRows, loader.plan.clinicalName: merged.clinicalRows]
             for (g, stage) in stages.enumerated() {
-                let n = try stage.merge(batchId: work.batchId)
-                try Self.checkCounts([n], expected: staged[g])
-                rows[stage.tableName, default: 0] += n
+                try Self.checkCounts([moved[g]], expected: staged[g])
+                rows[stage.tableName, default: 0] += moved[g]
             }
             return rows
-        })
+        }, withdraw: { for stage in stages { try stage.withdraw(batchId: work.batchId) } })
     }
 
     /// Why a well-formed, schema-valid record still cannot be loaded.

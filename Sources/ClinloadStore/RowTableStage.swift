@@ -81,13 +81,28 @@ public final class RowTableStage {
 
     /// Moves the staged rows into the table; returns how many.
     public func merge(batchId: UUID) throws -> Int {
+        try connection.query(insertSQL(batch: "$1::uuid"), [.text(batchId.uuidString)]).affectedRows
+    }
+
+    /// The same move for one chunk, as SQL to send without waiting (the caller
+    /// maps the next chunk meanwhile): the INSERT (its row count is the rows
+    /// moved), then an empty staging table. The id is a UUID this process formatted.
+    public func chunkMergeSQL(batchId: UUID) -> String {
+        insertSQL(batch: "'\(batchId.uuidString)'::uuid") + ";\nTRUNCATE \(stagingName)"
+    }
+
+    /// A rejected batch takes back the rows its chunks moved.
+    public func withdraw(batchId: UUID) throws {
+        try connection.query("DELETE FROM \(tableName) WHERE batch_id = $1::uuid", [.text(batchId.uuidString)])
+    }
+
+    private func insertSQL(batch: String) -> String {
         let fixed = (hasSubject ? ["surrogate_id"] : []) + ["batch_id", "source_ordinal", "item"]
-        let selected = (hasSubject ? ["surrogate_id"] : []) + ["$1::uuid", "source_ordinal", "item"]
+        let selected = (hasSubject ? ["surrogate_id"] : []) + [batch, "source_ordinal", "item"]
         let casts = zip(columns, types).map { "c_\($0)::\($1)" }
-        let inserted = try connection.query("""
+        return """
             INSERT INTO \(tableName) (\((fixed + columns).joined(separator: ", ")))
             SELECT \((selected + casts).joined(separator: ", ")) FROM \(stagingName)
-            """, [.text(batchId.uuidString)])
-        return inserted.affectedRows
+            """
     }
 }
