@@ -123,16 +123,9 @@ public struct VaultLoader {
     /// clinical rows inserted. The ids are UUIDs this process formatted.
     public func chunkMergeSQL(batchId: UUID, dataKeyId: UUID, deferringKnown: Bool) -> String {
         let batch = "'\(batchId.uuidString)'::uuid"
-        let key = "'\(dataKeyId.uuidString)'::uuid"
-        let idCols = plan.identityColumns
-        let casts = zip(plan.clinicalColumns, clinicalTypes).map { (column: $0, type: $1) }
         return """
-            INSERT INTO \(plan.identityName) (surrogate_id, blind_index, data_key_id, batch_id, source_ordinal\(idCols.map { ", \($0)" }.joined()))
-            SELECT surrogate_id, blind_index, \(key), \(batch), source_ordinal\(idCols.map { ", i_\($0)" }.joined())
-            FROM \(Self.staging) WHERE NOT known;
-            INSERT INTO \(plan.clinicalName) (surrogate_id, batch_id, source_ordinal\(casts.map { ", \($0.column)" }.joined()))
-            SELECT surrogate_id, \(batch), source_ordinal\(casts.map { ", c_\($0.column)::\($0.type)" }.joined())
-            FROM \(Self.staging) WHERE NOT known;
+            \(insertNewIdentitySQL(key: "'\(dataKeyId.uuidString)'::uuid", batch: batch));
+            \(insertNewClinicalSQL(batch: batch));
             \(deferringKnown ? "INSERT INTO \(Self.deferred) SELECT * FROM \(Self.staging) WHERE known;" : "")
             TRUNCATE \(Self.staging)
             """
@@ -140,19 +133,7 @@ public struct VaultLoader {
 
     /// At the end of an accepted batch: the deferred rows update their patients.
     public func applyDeferredUpdates(batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
-        let idCols = plan.identityColumns
-        let identity = try connection.query("""
-            UPDATE \(plan.identityName) AS t SET blind_index = s.blind_index, data_key_id = $1::uuid, batch_id = $2::uuid,
-                source_ordinal = s.source_ordinal\(idCols.map { ", \($0) = s.i_\($0)" }.joined())
-            FROM \(Self.deferred) s WHERE t.surrogate_id = s.surrogate_id
-            """, [.text(dataKeyId.uuidString), .text(batchId.uuidString)]).affectedRows
-        let casts = zip(plan.clinicalColumns, clinicalTypes).map { (column: $0, type: $1) }
-        let clinical = try connection.query("""
-            UPDATE \(plan.clinicalName) AS t SET batch_id = $1::uuid,
-                source_ordinal = s.source_ordinal\(casts.map { ", \($0.column) = s.c_\($0.column)::\($0.type)" }.joined())
-            FROM \(Self.deferred) s WHERE t.surrogate_id = s.surrogate_id
-            """, [.text(batchId.uuidString)]).affectedRows
-        return (identity, clinical)
+        try updateKnown(from: Self.deferred, onlyKnown: false, batchId: batchId, dataKeyId: dataKeyId)
     }
 
     /// A rejected batch takes back the new patients its chunks inserted (known
@@ -179,31 +160,51 @@ public struct VaultLoader {
     /// inserted. Two plain statements per table rather than INSERT ... ON CONFLICT,
     /// whose speculative insertion measured about twice as slow per row.
     public func merge(batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
-        let ids: [PostgresParameter] = [.text(dataKeyId.uuidString), .text(batchId.uuidString)]
+        let updated = try updateKnown(from: Self.staging, onlyKnown: true, batchId: batchId, dataKeyId: dataKeyId)
+        let identity = try connection.query(insertNewIdentitySQL(key: "$1::uuid", batch: "$2::uuid"),
+                                            [.text(dataKeyId.uuidString), .text(batchId.uuidString)]).affectedRows
+        let clinical = try connection.query(insertNewClinicalSQL(batch: "$1::uuid"), [.text(batchId.uuidString)]).affectedRows
+        return (updated.identityRows + identity, updated.clinicalRows + clinical)
+    }
+
+    /// Inserts the staged rows of patients new to the vault (`key` and `batch`: SQL
+    /// expressions for the data key and batch ids).
+    private func insertNewIdentitySQL(key: String, batch: String) -> String {
         let idCols = plan.identityColumns
-        let updatedIdentity = try connection.query("""
-            UPDATE \(plan.identityName) AS t SET blind_index = s.blind_index, data_key_id = $1::uuid, batch_id = $2::uuid,
-                source_ordinal = s.source_ordinal\(idCols.map { ", \($0) = s.i_\($0)" }.joined())
-            FROM \(Self.staging) s WHERE s.known AND t.surrogate_id = s.surrogate_id
-            """, ids).affectedRows
-        let insertedIdentity = try connection.query("""
+        return """
             INSERT INTO \(plan.identityName) (surrogate_id, blind_index, data_key_id, batch_id, source_ordinal\(idCols.map { ", \($0)" }.joined()))
-            SELECT surrogate_id, blind_index, $1::uuid, $2::uuid, source_ordinal\(idCols.map { ", i_\($0)" }.joined())
+            SELECT surrogate_id, blind_index, \(key), \(batch), source_ordinal\(idCols.map { ", i_\($0)" }.joined())
             FROM \(Self.staging) WHERE NOT known
-            """, ids)
-        let cCols = plan.clinicalColumns
-        let casts = zip(cCols, clinicalTypes).map { (column: $0, type: $1) }
-        let updatedClinical = try connection.query("""
+            """
+    }
+
+    private func insertNewClinicalSQL(batch: String) -> String {
+        """
+        INSERT INTO \(plan.clinicalName) (surrogate_id, batch_id, source_ordinal\(plan.clinicalColumns.map { ", \($0)" }.joined()))
+        SELECT surrogate_id, \(batch), source_ordinal\(clinicalCasts.map { ", c_\($0.column)::\($0.type)" }.joined())
+        FROM \(Self.staging) WHERE NOT known
+        """
+    }
+
+    /// Updates patients already in the vault from `source` (the staging table, or
+    /// the deferred updates): the new batch's ciphertexts, key and clinical values.
+    private func updateKnown(from source: String, onlyKnown: Bool, batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
+        let filter = onlyKnown ? "s.known AND " : ""
+        let identity = try connection.query("""
+            UPDATE \(plan.identityName) AS t SET blind_index = s.blind_index, data_key_id = $1::uuid, batch_id = $2::uuid,
+                source_ordinal = s.source_ordinal\(plan.identityColumns.map { ", \($0) = s.i_\($0)" }.joined())
+            FROM \(source) s WHERE \(filter)t.surrogate_id = s.surrogate_id
+            """, [.text(dataKeyId.uuidString), .text(batchId.uuidString)]).affectedRows
+        let clinical = try connection.query("""
             UPDATE \(plan.clinicalName) AS t SET batch_id = $1::uuid,
-                source_ordinal = s.source_ordinal\(casts.map { ", \($0.column) = s.c_\($0.column)::\($0.type)" }.joined())
-            FROM \(Self.staging) s WHERE s.known AND t.surrogate_id = s.surrogate_id
+                source_ordinal = s.source_ordinal\(clinicalCasts.map { ", \($0.column) = s.c_\($0.column)::\($0.type)" }.joined())
+            FROM \(source) s WHERE \(filter)t.surrogate_id = s.surrogate_id
             """, [.text(batchId.uuidString)]).affectedRows
-        let insertedClinical = try connection.query("""
-            INSERT INTO \(plan.clinicalName) (surrogate_id, batch_id, source_ordinal\(cCols.map { ", \($0)" }.joined()))
-            SELECT surrogate_id, $1::uuid, source_ordinal\(casts.map { ", c_\($0.column)::\($0.type)" }.joined())
-            FROM \(Self.staging) WHERE NOT known
-            """, [.text(batchId.uuidString)])
-        return (updatedIdentity + insertedIdentity.affectedRows, updatedClinical + insertedClinical.affectedRows)
+        return (identity, clinical)
+    }
+
+    private var clinicalCasts: [(column: String, type: String)] {
+        zip(plan.clinicalColumns, clinicalTypes).map { (column: $0, type: $1) }
     }
 
     /// Serialises batches that write the same vault table (transaction-scoped),
