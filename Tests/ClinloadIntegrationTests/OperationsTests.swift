@@ -107,6 +107,13 @@ struct OperationsTests {
         #expect(try store.count("SELECT count(*) FROM clinical.patient") == rows)
         #expect(try store.count("SELECT count(*) FROM etl.audit_log WHERE event = 'batch_interrupted'") == 1)
         #expect(try store.count("SELECT count(*) FROM etl.audit_log WHERE event = 'batch_replayed'") == 1)
+        // The replay says nothing of the records, and leaves no plaintext behind (a
+        // sample of the file's identifiers, scanned in every column of every table).
+        let canaries = Set(try FixtureCSV.values(of: ["SSN", "FIRST", "LAST", "ADDRESS", "PASSPORT"], inFile: file, longerThan: 5)
+            .sorted().prefix(30))
+        #expect(canaries.count == 30)
+        #expect(canaries.filter { replay.stdout.contains($0) || replay.stderr.contains($0) }.isEmpty)
+        #expect(try PlaintextScan.find(canaries, in: connection).isEmpty)
 
         // No duplicates ever: the plain run finds the file loaded, and neither batch replays again.
         #expect(try CLI.run(arguments, in: store.folder).stdout.contains("already_loaded"))
