@@ -50,9 +50,8 @@ public enum ExtractManifest {
         return .object(object)
     }
 
-    /// Written under a temporary name, 0600, then renamed into place.
-    /// Writes manifest.json into the temporary folder (synced; the caller moves it
-    /// into place last) and returns its SHA-256, which the audit entry records.
+    /// Writes manifest.json, 0600, into the temporary folder (synced; the caller
+    /// moves it into place last) and returns its SHA-256, which the audit entry records.
     static func stage(_ manifest: CanonicalJSON, in staging: URL) throws -> (path: String, sha256: String) {
         let path = staging.appendingPathComponent("manifest.json").path
         let bytes = Array((manifest.text + "\n").utf8)
