@@ -61,6 +61,7 @@ extension BatchRunner {
             moving = []
         }
 
+        let pipe = XMLRecordPipe()
         func flushChunk() throws {
             try collectMoves()
             guard !chunk.isEmpty else { return }
@@ -94,13 +95,13 @@ extension BatchRunner {
             if !moving.isEmpty {
                 try connection.send(moving.map { stages[$0].chunkMergeSQL(batchId: work.batchId) }.joined(separator: ";\n"))
             }
+            pipe.recycle(chunk.map(\.tree))
             chunk.removeAll(keepingCapacity: true)
             chunkBytes = 0
         }
 
         // The parse (libxml2 and its schema validation) runs on a thread of its own;
         // this one maps, encrypts and stages what it hands over.
-        let pipe = XMLRecordPipe()
         let parserDone = pipe.startProducing(from: assembler)
         defer {
             pipe.close()

@@ -4,8 +4,11 @@ import Foundation
 /// Assembled XML records on their way from the parsing thread to the loading
 /// thread, so that libxml2's parse and schema validation (as much work as
 /// xmllint's) run on one core while mapping, encryption and COPY run on the
-/// other. Bounded by record count and tree bytes: memory stays flat whatever the
-/// file's size, and a slow consumer simply makes the parser wait.
+/// other. Bounded by record count and tree memory: memory stays flat whatever the
+/// file's size, and a slow consumer simply makes the parser wait. As many records
+/// as a chunk (256): while the loading thread sends one chunk to the server, the
+/// parser can get a whole chunk ahead (with 64, each waited on the other for
+/// about a quarter of the run).
 ///
 /// The consumer `take`s until nil (the end) or an error (the parser's, rethrown:
 /// a file that is not well-formed is refused as before); if it stops early it
@@ -23,10 +26,13 @@ final class XMLRecordPipe: @unchecked Sendable {
     private var ended = false
     private var failure: Error?
     private var closed = false
+    /// Trees the consumer is done with, for the producer to fill again: the same
+    /// few hundred trees go round, instead of a fresh allocation per record.
+    private var spare: [XMLRecordTree] = []
     let maxItems: Int
     let maxBytes: Int
 
-    init(maxItems: Int = 64, maxBytes: Int = 8 << 20) {
+    init(maxItems: Int = 256, maxBytes: Int = 8 << 20) {
         self.maxItems = maxItems
         self.maxBytes = maxBytes
     }
@@ -38,7 +44,7 @@ final class XMLRecordPipe: @unchecked Sendable {
         while !closed && count > 0 && (count >= maxItems || queuedBytes >= maxBytes) { condition.wait() }
         guard !closed else { return false }
         items.append(item)
-        queuedBytes += item.tree.bytes.count
+        queuedBytes += item.tree.footprint
         condition.broadcast()
         return true
     }
@@ -64,13 +70,29 @@ final class XMLRecordPipe: @unchecked Sendable {
         }
         let item = items[head]
         head += 1
-        queuedBytes -= item.tree.bytes.count
+        queuedBytes -= item.tree.footprint
         if head >= 1024 || head == items.count {   // compact now and then
             items.removeFirst(head)
             head = 0
         }
         condition.broadcast()
         return item
+    }
+
+    /// Gives back trees the consumer no longer needs (at most 64 are kept).
+    func recycle(_ trees: [XMLRecordTree]) {
+        condition.lock()
+        defer { condition.unlock() }
+        for tree in trees where spare.count < 64 { spare.append(tree) }
+    }
+
+    /// An empty tree for the producer: a recycled one when there is one.
+    func emptyTree() -> XMLRecordTree {
+        condition.lock()
+        var tree = spare.popLast()
+        condition.unlock()
+        tree?.reset()
+        return tree ?? XMLRecordTree()
     }
 
     /// The consumer stops early (an error, a cancellation): the producer stops at its next record.
@@ -92,11 +114,11 @@ extension XMLRecordPipe {
         let done = DispatchSemaphore(value: 0)
         let owned = AssemblerHandOver(assembler)
         let thread = Thread { [self] in
-            var tree = XMLRecordTree()
+            var tree = emptyTree()
             do {
                 while let info = try owned.assembler.next(into: &tree) {
                     guard put(Item(tree: tree, info: info)) else { break }
-                    tree = XMLRecordTree()
+                    tree = emptyTree()
                 }
                 finish(nil)
             } catch {

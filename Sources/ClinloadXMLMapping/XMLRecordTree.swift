@@ -46,6 +46,12 @@ public struct XMLRecordTree {
 
     public var isEmpty: Bool { nodes.isEmpty }
 
+    /// Bytes of memory the tree holds (its arrays' capacities), for callers that
+    /// bound how many trees they keep.
+    public var footprint: Int {
+        nodes.capacity * MemoryLayout<Node>.stride + attributes.capacity * MemoryLayout<Attribute>.stride + bytes.capacity
+    }
+
     /// Adds an element under `parent` (-1 for the record element); returns its index.
     public mutating func addElement(name: Int32, parent: Int32, line: Int) -> Int32 {
         let index = Int32(nodes.count)
