@@ -4,8 +4,8 @@ import Foundation
 /// Assembled XML records on their way from the parsing thread to the loading
 /// thread, so that libxml2's parse and schema validation (as much work as
 /// xmllint's) run on one core while mapping, encryption and COPY run on the
-/// other. Bounded by record count and tree memory: memory stays flat whatever the
-/// file's size, and a slow consumer simply makes the parser wait. As many records
+/// other. Bounded by record count and tree memory, whatever the file's size: a
+/// slow consumer simply makes the parser wait. As many records
 /// as a chunk (256): while the loading thread sends one chunk to the server, the
 /// parser can get a whole chunk ahead (with 64, each waited on the other for
 /// about a quarter of the run).
@@ -26,8 +26,8 @@ final class XMLRecordPipe: @unchecked Sendable {
     private var ended = false
     private var failure: Error?
     private var closed = false
-    /// Trees the consumer is done with, for the producer to fill again: the same
-    /// few hundred trees go round, instead of a fresh allocation per record.
+    /// Trees the consumer is done with (up to 64), for the producer to fill again
+    /// instead of allocating a fresh tree per record.
     private var spare: [XMLRecordTree] = []
     let maxItems: Int
     let maxBytes: Int
