@@ -119,7 +119,7 @@ struct DeidRules {
         // An 8-digit code can read as a valid yyyymmdd, a 9-digit one as an SSN.
         let numeric: Set<ReleaseGate.Rule> = [.zip5, .ssn, .phone, .fullDate, .monthDate]
         var exemptions: [String: Set<ReleaseGate.Rule>] = ["research_id": Set(ReleaseGate.Rule.allCases).subtracting([.knownIdentifier])]
-        for column in ["code", "reason_code", "code_system", "value_numeric", "base_encounter_cost", "total_claim_cost", "payer_coverage",
+        for column in ["code", "reason_code", "code_system", "value_code", "value_numeric", "base_encounter_cost", "total_claim_cost", "payer_coverage",
                        "base_cost", "total_cost", "dispenses"] {
             exemptions[column] = numeric
         }

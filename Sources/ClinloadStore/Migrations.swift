@@ -18,6 +18,7 @@ public enum Migrations {
         Migration(version: 5, name: "quarantine source references", sql: quarantineSourceV1),
         Migration(version: 6, name: "data key commitment, context and rotation", sql: keyCommitmentV1),
         Migration(version: 7, name: "research-ID crosswalk", sql: researchCrosswalkV1),
+        Migration(version: 8, name: "coded observation values", sql: observationValueCodeV1),
     ]
 
     static let etlV1 = """
@@ -199,6 +200,14 @@ public enum Migrations {
     REVOKE ALL ON research.crosswalk FROM PUBLIC;
     GRANT USAGE ON SCHEMA research TO clinload_loader;
     GRANT SELECT, INSERT ON research.crosswalk TO clinload_loader;
+    """
+
+    /// A coded result (an OBX answer of type CWE/CE/CNE, a CDA value's @code) is a
+    /// code, not free text: kept apart from `value_text`, a code can be released as
+    /// it is, while free text is dropped or scrubbed. Rows loaded before this
+    /// migration keep their codes in `value_text`.
+    static let observationValueCodeV1 = """
+    ALTER TABLE clinical.observation ADD COLUMN value_code text;
     """
 
     /// Group roles (NOLOGIN): a DBA grants them to login roles. Roles belong to the

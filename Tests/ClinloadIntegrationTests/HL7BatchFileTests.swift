@@ -64,6 +64,19 @@ struct HL7BatchFileTests {
         #expect(hits.isEmpty, "plaintext found: \(hits)")
     }
 
+    /// Coded OBX answers (CWE) are codes, kept in `value_code`; `value_text` holds
+    /// only what was written as text or a number, so an extract can release codes
+    /// as they are and drop or scrub the free text.
+    @Test func codedResultsGoToValueCodeAndTextToValueText() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let (path, _) = try generate(store, messages: 200, seed: 11, kinds: .oru, name: "oru.xml")
+        #expect(try store.run(path, pipeline: store.pipeline("hl7v2_oru")).status == .loaded)
+        #expect(try store.count("SELECT count(*) FROM clinical.observation WHERE value_type = 'CWE' AND value_code IS NOT NULL") > 0)
+        #expect(try store.count("SELECT count(*) FROM clinical.observation WHERE value_type = 'CWE' AND (value_text IS NOT NULL OR value_code IS NULL)") == 0)
+        #expect(try store.count("SELECT count(*) FROM clinical.observation WHERE value_type = 'NM' AND value_text IS NOT NULL AND value_code IS NULL") > 0)
+    }
+
     @Test func moreInvalidMessagesThanTheRatioAllowsCommitNothing() throws {
         let store = try TestStore()
         defer { store.cleanUp() }

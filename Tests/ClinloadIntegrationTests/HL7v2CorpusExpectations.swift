@@ -216,7 +216,7 @@ enum HL7v2CorpusExpectations {
                 clinicalPatientColumns: clinical(
                     from: ["birth_date", "sex", "race", "ethnicity", "state", "zip"], marital: false),
                 encounters: 0, conditions: 0, observations: 3, hasEncounterKey: false, hasOrderKey: true),
-            note: "two CWE-valued results (value_text = the answer code, no value_numeric) and one NM result; phone from XTN-7 (no formatted number); ORC dropped"),
+            note: "two CWE-valued results (value_code = the answer code, no value_text or value_numeric) and one NM result; phone from XTN-7 (no formatted number); ORC dropped"),
         Entry(
             path: v2fhir + "ORU/R01-Lipid-Panel-NG-ExampleMessage-v2.5.1.xml",
             pipeline: oru, expected: .loads(messages: 1),
