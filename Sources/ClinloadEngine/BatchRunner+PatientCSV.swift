@@ -41,7 +41,7 @@ extension BatchRunner {
         var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)
         var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
         var firstInChunk = Set<[UInt8]>()
-        var rows: [Int] = []
+        var rows: [(index: Int, known: UUID?)] = []   // the records to stage, with the surrogate of a known patient
         var inserted = (identity: 0, clinical: 0)
         var merging = false
         func collectMerge() throws {
@@ -62,21 +62,19 @@ extension BatchRunner {
             let subjects = try loader.subjects(blindIndexes: Array(blindIndexes[0..<kept]), batchId: work.batchId)
             firstInChunk.removeAll(keepingCapacity: true)
             rows.removeAll(keepingCapacity: true)
-            var anyKnown = false
             for i in 0..<kept {
-                if subjects[blindIndexes[i]]?.inThisBatch == true || !firstInChunk.insert(blindIndexes[i]).inserted {
+                let subject = subjects[blindIndexes[i]]
+                if subject?.inThisBatch == true || !firstInChunk.insert(blindIndexes[i]).inserted {
                     try quarantine(chunk[i], reasons: repeated, work: work, counts: &counts)
                 } else {
-                    rows.append(i)
-                    anyKnown = anyKnown || subjects[blindIndexes[i]] != nil
+                    rows.append((i, subject?.surrogate))
                 }
             }
             try work.quarantine.flush()
             if !rows.isEmpty {
                 try connection.copyIn(loader.copyStatement) { writer in
                     writer.buffer.append(contentsOf: BinaryCopyEncoder.header)
-                    for i in rows {
-                        let known = subjects[blindIndexes[i]]?.surrogate
+                    for (i, known) in rows {
                         try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: try known ?? UUID.random(from: random),
                                                       known: known != nil, blindIndex: blindIndexes[i], sealer: work.sealer,
                                                       pseudonyms: work.pseudonyms, into: &writer.buffer)
@@ -84,7 +82,7 @@ extension BatchRunner {
                     }
                     writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
                 }
-                try connection.send(anyKnown ? mergeAll : mergeNew)
+                try connection.send(rows.contains { $0.known != nil } ? mergeAll : mergeNew)
                 merging = true
             }
             progress?(reader.bytesRead, work.input.bytes, counts.recordsRead)

@@ -18,6 +18,13 @@ enum CLI {
 
     /// Starts `clinload` in the background and returns once `ready` holds (a batch
     /// is running, say) plus a moment for rows to stream.
+    /// Starts a `clinload run` on the test store and returns once its batch is running.
+    static func startBatch(_ arguments: [String], on store: TestStore) throws -> Process {
+        try start(arguments, in: store.folder) {
+            try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") > 0
+        }
+    }
+
     static func start(_ arguments: [String], in directory: URL, until ready: () throws -> Bool) throws -> Process {
         let process = Process()
         process.executableURL = binary

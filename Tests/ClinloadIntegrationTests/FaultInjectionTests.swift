@@ -13,9 +13,7 @@ struct FaultInjectionTests {
         let file = try store.generated(rows: rows, seed: 71)
         let arguments = ["run", "synthea_patients", file, "--pipelines", Repository.pipelines.path,
                          "--database-url", store.url, "--key-uri", store.keyURI]
-        let process = try CLI.start(arguments, in: store.folder) {
-            try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") > 0
-        }
+        let process = try CLI.startBatch(arguments, on: store)
         // No value of the input is on the running process's command line.
         let cmdline = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/cmdline", encoding: .utf8)) ?? ""
         #expect(cmdline.contains("synthea_patients"))
@@ -45,9 +43,7 @@ struct FaultInjectionTests {
                              "--output", file], in: store.folder).status == 0)
         let arguments = ["run", "hl7v2_adt", file, "--pipelines", Repository.pipelines.path,
                          "--database-url", store.url, "--key-uri", store.keyURI]
-        let process = try CLI.start(arguments, in: store.folder) {
-            try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") > 0
-        }
+        let process = try CLI.startBatch(arguments, on: store)
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == ExitStatus.temporaryFailure.rawValue)

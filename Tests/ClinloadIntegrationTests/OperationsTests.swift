@@ -85,9 +85,7 @@ struct OperationsTests {
         let arguments = ["run", "synthea_patients", file, "--pipelines", Repository.pipelines.path,
                          "--database-url", store.url, "--key-uri", store.keyURI]
         // Start a load and kill -9 it once its batch is registered and rows are streaming.
-        let process = try CLI.start(arguments, in: store.folder) {
-            try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") > 0
-        }
+        let process = try CLI.startBatch(arguments, on: store)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'running'") == 1)
