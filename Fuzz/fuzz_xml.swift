@@ -179,7 +179,8 @@ private func fuzzDocument(_ input: UnsafeBufferPointer<UInt8>) {
 nonisolated(unsafe) private var mappers: [String: (names: XMLNameTable, mapper: XMLRecordMapper, uses: Int)] = [:]
 
 // LeakSanitizer cannot see pointers Swift keeps in a multi-payload enum's spare
-// bits (CompiledXMLPath.Predicate), so a cached mapper would read as leaked.
+// bits (the path enums a mapper compiled from), so a cached mapper could read as
+// leaked.
 @_silgen_name("__lsan_disable") private func lsanDisable()
 @_silgen_name("__lsan_enable") private func lsanEnable()
 

@@ -10,8 +10,10 @@ extension BatchRunner {
     /// clinical row per record, keyed to a patient found in the vault by the blind
     /// index of the record's patient reference. A record naming a patient the vault
     /// does not hold is quarantined (rule `unknown_subject`): load the patient feed
-    /// first (`run --all` orders feeds that way), then replay.
-    func stageEventCSV(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> () throws -> [String: Int] {
+    /// first (`run --all` orders feeds that way), then replay. Each chunk moves on
+    /// to the table while the next is read (sent without waiting), so the staging
+    /// table holds one chunk however large the file.
+    func stageEventCSV(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> StagedLoad {
         let definition = pipeline.definition
         let validator = try RecordValidator(schema: pipeline.schema)
         let columns = ClinicalColumns(
@@ -29,12 +31,21 @@ extension BatchRunner {
 
         var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)
         var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
+        let moveChunk = stage.chunkMergeSQL(batchId: work.batchId)
+        var moved = 0
+        var moving = false
+        func collectMove() throws {
+            guard moving else { return }
+            moving = false
+            moved += try connection.collectSent()[0]   // the INSERT, then the TRUNCATE
+        }
         var atEnd = false
         while !atEnd {
             let kept: Int
             (kept, atEnd) = try readValidChunk(reader, header: header, validator: validator, columns: columns,
                                                subjectKey: hasSubject ? subjectKey : nil, work: work, counts: &counts,
                                                chunk: &chunk, blindIndexes: &blindIndexes)
+            try collectMove()
             let patients = hasSubject ? try lookup!.surrogates(blindIndexes: Array(blindIndexes[0..<kept])) : [:]
             for i in 0..<kept {
                 let surrogate = hasSubject ? patients[blindIndexes[i]] : nil
@@ -46,16 +57,23 @@ extension BatchRunner {
                 stage.beginRow(surrogate: surrogate, ordinal: chunk[i].provenance.ordinal, item: 1)
                 try stage.appendValues { try columns.append(chunk[i], pseudonyms: work.pseudonyms, into: &$0) }
             }
-            try stage.flush()
             try work.quarantine.flush()
+            if stage.pendingRows > 0 {
+                try stage.flush()
+                try connection.send(moveChunk)
+                moving = true
+            }
             progress?(reader.bytesRead, work.input.bytes, counts.recordsRead)
             try stopIfCancelled()
         }
+        try collectMove()
         let expected = counts.recordsLoaded
-        return {
-            let rows = try stage.merge(batchId: work.batchId)
-            try Self.checkCounts([rows], expected: expected)
-            return [stage.tableName: rows]
-        }
+        let rows = moved
+        return StagedLoad(
+            merge: {
+                try Self.checkCounts([rows], expected: expected)
+                return [stage.tableName: rows]
+            },
+            withdraw: { try stage.withdraw(batchId: work.batchId) })
     }
 }

@@ -40,6 +40,9 @@ extension BatchRunner {
         let loader = try VaultLoader(connection: connection, plan: splitter.loaderPlan)
         try loader.lockTargets()
         try loader.createStaging()
+        try loader.createDeferredUpdates()
+        let mergeNew = loader.chunkMergeSQL(batchId: work.batchId, dataKeyId: work.dataKeyId, deferringKnown: false)
+        let mergeAll = loader.chunkMergeSQL(batchId: work.batchId, dataKeyId: work.dataKeyId, deferringKnown: true)
         let groupColumns = mapper.groups.map { ClinicalColumns(fields: $0.definition.fields) }
         let stages = try mapper.groups.enumerated().map { index, group in
             try RowTableStage(connection: connection, table: (group.definition.table.schema, group.definition.table.table),
@@ -50,31 +53,49 @@ extension BatchRunner {
         var chunk: [(tree: XMLRecordTree, mapped: XMLRecordMapper.Mapped, info: XMLRecordAssembler.RecordInfo, blindIndex: [UInt8])] = []
         var chunkBytes = 0
         var stagedRows = [Int](repeating: 0, count: stages.count)
-        // Event rows move on to their tables a chunk at a time, sent without
-        // waiting: the server inserts one chunk's rows while the next is mapped.
+        // Each chunk moves on to the final tables as soon as it is staged, sent
+        // without waiting: the server inserts one chunk's rows while the next is
+        // mapped. New patients are inserted; a patient already in the vault, or
+        // seen earlier in this file, waits in the deferred updates, where the
+        // latest record of each patient wins at the end.
+        var vault = (inserted: 0, clinical: 0, deferred: 0)
+        var patientsUpdated = 0   // patients of earlier batches this file updates
         var movedRows = [Int](repeating: 0, count: stages.count)
-        var moving: [Int] = []   // the groups whose rows are on their way
+        var sent: (deferring: Bool, groups: [Int])?
         func collectMoves() throws {
-            guard !moving.isEmpty else { return }
+            guard let moving = sent else { return }
+            sent = nil
             let affected = try connection.collectSent()
-            for (k, g) in moving.enumerated() { movedRows[g] += affected[2 * k] }   // INSERT, then TRUNCATE
-            moving = []
+            // The vault's INSERTs (identity, clinical, deferred when deferring) and
+            // TRUNCATE, then each group's INSERT and TRUNCATE.
+            vault.inserted += affected[0]
+            vault.clinical += affected[1]
+            if moving.deferring { vault.deferred += affected[2] }
+            let first = moving.deferring ? 4 : 3
+            for (k, g) in moving.groups.enumerated() { movedRows[g] += affected[first + 2 * k] }
         }
 
         let pipe = XMLRecordPipe()
+        var firstInChunk = Set<[UInt8]>()
         func flushChunk() throws {
             try collectMoves()
             guard !chunk.isEmpty else { return }
-            let existing = try loader.existingSurrogates(blindIndexes: chunk.map(\.blindIndex))
+            let subjects = try loader.subjects(blindIndexes: chunk.map(\.blindIndex), batchId: work.batchId)
+            var deferring = false
+            firstInChunk.removeAll(keepingCapacity: true)
             try connection.copyIn(loader.copyStatement) { writer in
                 writer.buffer.append(contentsOf: BinaryCopyEncoder.header)
                 for record in chunk {
-                    let known = existing[record.blindIndex]
-                    let surrogate = try known ?? work.surrogates.surrogate(blindIndex: record.blindIndex)
+                    let subject = subjects[record.blindIndex]
+                    let first = firstInChunk.insert(record.blindIndex).inserted
+                    if let subject, !subject.inThisBatch, first { patientsUpdated += 1 }
+                    let known = subject != nil || !first
+                    deferring = deferring || known
+                    let surrogate = try subject?.surrogate ?? work.surrogates.surrogate(blindIndex: record.blindIndex)
                     try splitter.appendStagingRow(
                         XMLFieldView(tree: record.tree, values: record.mapped.fields),
                         provenance: RecordProvenance(ordinal: record.info.ordinal, line: record.info.line),
-                        surrogate: surrogate, known: known != nil, blindIndex: record.blindIndex, sealer: work.sealer,
+                        surrogate: surrogate, known: known, blindIndex: record.blindIndex, sealer: work.sealer,
                         pseudonyms: work.pseudonyms, into: &writer.buffer)
                     try writer.flushIfFull()
                     for (g, rows) in record.mapped.rows.enumerated() {
@@ -89,12 +110,12 @@ extension BatchRunner {
                 }
                 writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
             }
-            moving = stages.indices.filter { stages[$0].pendingRows > 0 }
+            let groups = stages.indices.filter { stages[$0].pendingRows > 0 }
             for stage in stages { try stage.flush() }
             try work.quarantine.flush()
-            if !moving.isEmpty {
-                try connection.send(moving.map { stages[$0].chunkMergeSQL(batchId: work.batchId) }.joined(separator: ";\n"))
-            }
+            try connection.send(([deferring ? mergeAll : mergeNew] + groups.map { stages[$0].chunkMergeSQL(batchId: work.batchId) })
+                .joined(separator: ";\n"))
+            sent = (deferring, groups)
             pipe.recycle(chunk.map(\.tree))
             chunk.removeAll(keepingCapacity: true)
             chunkBytes = 0
@@ -152,21 +173,27 @@ extension BatchRunner {
         let expected = counts.recordsLoaded
         let staged = stagedRows
         let moved = movedRows
+        let patients = (inserted: vault.inserted, updated: patientsUpdated)
+        let moves = vault
         return StagedLoad(merge: {
-            // Counts add up: one staged vault row per loaded record, before the
-            // latest record of each patient is kept.
-            let stagedPatients = try self.connection.query("SELECT count(*) FROM clinload_stage").int(0, 0) ?? -1
-            try Self.checkCounts([stagedPatients], expected: expected)
-            _ = try loader.collapseRepeats()
-            let merged = try loader.merge(batchId: work.batchId, dataKeyId: work.dataKeyId)
-            try Self.checkCounts([merged.clinicalRows], expected: merged.identityRows)
-            var rows = [loader.plan.identityName: merged.identityRows, loader.plan.clinicalName: merged.clinicalRows]
+            // Counts add up: every loaded record was inserted or deferred, once.
+            try Self.checkCounts([moves.inserted + moves.deferred], expected: expected)
+            try Self.checkCounts([moves.clinical], expected: moves.inserted)
+            let deferred = moves.deferred - (try loader.collapseDeferredRepeats())
+            let updated = try loader.applyDeferredUpdates(batchId: work.batchId, dataKeyId: work.dataKeyId)
+            try Self.checkCounts([updated.identityRows, updated.clinicalRows], expected: deferred)
+            // Rows per table: each patient once, however many of its records the file held.
+            let touched = patients.inserted + patients.updated
+            var rows = [loader.plan.identityName: touched, loader.plan.clinicalName: touched]
             for (g, stage) in stages.enumerated() {
                 try Self.checkCounts([moved[g]], expected: staged[g])
                 rows[stage.tableName, default: 0] += moved[g]
             }
             return rows
-        }, withdraw: { for stage in stages { try stage.withdraw(batchId: work.batchId) } })
+        }, withdraw: {
+            try loader.withdrawInserted(batchId: work.batchId)
+            for stage in stages { try stage.withdraw(batchId: work.batchId) }
+        })
     }
 
     /// Why a well-formed, schema-valid record still cannot be loaded.

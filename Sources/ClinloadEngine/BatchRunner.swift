@@ -193,7 +193,7 @@ public final class BatchRunner {
         let staged: StagedLoad
         switch (pipeline.definition.source.format, pipeline.definition.subject.mode) {
         case (.csv, .defines): staged = try stagePatientCSV(pipeline: pipeline, work: work, counts: &counts)
-        case (.csv, _): staged = StagedLoad(merge: try stageEventCSV(pipeline: pipeline, work: work, counts: &counts))
+        case (.csv, _): staged = try stageEventCSV(pipeline: pipeline, work: work, counts: &counts)
         case (.hl7v2XML, _), (.cda, _): staged = try stageXML(pipeline: pipeline, work: work, counts: &counts)
         }
         let stagedAt = clock.now

@@ -125,11 +125,11 @@ final class Pseudonymizer {
         // RFC 9562 version 8 (custom) with the RFC variant: a valid UUID, marked as not random.
         scratch[6] = (scratch[6] & 0x0F) | 0x80
         scratch[8] = (scratch[8] & 0x3F) | 0x80
-        let hex = Array("0123456789abcdef".utf8)
+        func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10 }
         for i in 0..<16 {
             if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(hex[Int(scratch[i] >> 4)])
-            out.append(hex[Int(scratch[i] & 0x0F)])
+            out.append(hex(scratch[i] >> 4))
+            out.append(hex(scratch[i] & 0x0F))
         }
     }
 }

@@ -8,6 +8,9 @@ public final class PostgresConnection {
     private var handle: OpaquePointer?
     /// Whether `send` left statements running whose results are not yet collected.
     private var sent = false
+    /// Row counts of sent statements that another command had to wait for before
+    /// the caller asked: kept for its `collectSent`, so no count is ever lost.
+    private var unclaimed: [Int] = []
 
     /// Connects with libpq keyword/value pairs (`PQconnectdbParams`); a `dbname`
     /// holding a `postgresql://` URL is expanded by libpq itself. Never builds a
@@ -68,7 +71,7 @@ public final class PostgresConnection {
     @discardableResult
     public func execute(_ sql: String) throws -> PostgresResult {
         let conn = try conn
-        try collectSent()
+        try settleSent()
         let result = PQexec(conn, sql)
         return try check(result)
     }
@@ -81,7 +84,7 @@ public final class PostgresConnection {
     /// ROLLBACK discards them.
     public func send(_ sql: String) throws {
         let conn = try conn
-        try collectSent()
+        try settleSent()
         guard PQsendQuery(conn, sql) == 1 else {
             let lost = PQstatus(conn) != CONNECTION_OK
             throw PostgresError(kind: .connection, connectionMessage: lost ? "connection lost" : "PQsendQuery failed")
@@ -89,27 +92,34 @@ public final class PostgresConnection {
         sent = true
     }
 
-    /// Waits for what `send` started; returns the rows each statement affected. The
-    /// first failing statement's error is thrown (the server skips the rest).
+    /// Waits for what `send` started; returns the rows each statement affected
+    /// (in order, including any another command already waited for). The first
+    /// failing statement's error is thrown (the server skips the rest).
     @discardableResult
     public func collectSent() throws -> [Int] {
+        try settleSent()
+        defer { unclaimed = [] }
+        return unclaimed
+    }
+
+    /// Waits for sent statements, keeping their row counts for `collectSent`.
+    private func settleSent() throws {
         let conn = try conn
-        guard sent else { return [] }
+        guard sent else { return }
         sent = false
-        var affected: [Int] = []
         var failure: Error?
         while let result = PQgetResult(conn) {
             if failure == nil {
-                do { affected.append(try check(result).affectedRows) } catch { failure = error }
+                do { unclaimed.append(try check(result).affectedRows) } catch { failure = error }
             } else {
                 PQclear(result)
             }
         }
         if let failure { throw failure }
-        return affected
     }
 
     private func discardSent() {
+        unclaimed = []
         guard sent, let handle else { return }
         sent = false
         drainResults(handle)
@@ -119,7 +129,7 @@ public final class PostgresConnection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresParameter] = []) throws -> PostgresResult {
         let conn = try conn
-        try collectSent()
+        try settleSent()
         var types: [Oid] = []
         var formats: [Int32] = []
         var lengths: [Int32] = []
@@ -175,7 +185,7 @@ public final class PostgresConnection {
     @discardableResult
     public func copyIn(_ sql: String, _ body: (CopyInWriter) throws -> Void) throws -> Int {
         let conn = try conn
-        try collectSent()
+        try settleSent()
         guard let start = PQexec(conn, sql) else { throw PostgresError(kind: .copy) }
         guard PQresultStatus(start) == PGRES_COPY_IN else {
             _ = try check(start)

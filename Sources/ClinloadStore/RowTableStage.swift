@@ -4,7 +4,8 @@ import Foundation
 
 /// Loads clinical event rows (encounters, diagnoses, observations...) into one
 /// clinical table: binary COPY into an unindexed temporary staging table with
-/// text columns, then one INSERT ... SELECT with casts in the batch transaction.
+/// text columns, then an INSERT ... SELECT with casts in the batch transaction, a
+/// chunk at a time.
 /// Rows are keyed by (batch_id, source_ordinal, item): a file loads once, so
 /// event tables are append-only per batch (README, "Event feeds").
 ///
@@ -72,20 +73,8 @@ public final class RowTableStage {
         pendingRows = 0
     }
 
-    /// Drops the staged rows of records set aside after staging.
-    public func discard(ordinals: [Int]) throws {
-        guard !ordinals.isEmpty else { return }
-        try connection.query("DELETE FROM \(stagingName) WHERE source_ordinal = ANY($1::bigint[])",
-                             [.text("{" + ordinals.map(String.init).joined(separator: ",") + "}")])
-    }
-
-    /// Moves the staged rows into the table; returns how many.
-    public func merge(batchId: UUID) throws -> Int {
-        try connection.query(insertSQL(batch: "$1::uuid"), [.text(batchId.uuidString)]).affectedRows
-    }
-
-    /// The same move for one chunk, as SQL to send without waiting (the caller
-    /// maps the next chunk meanwhile): the INSERT (its row count is the rows
+    /// Moves one staged chunk into the table, as SQL to send without waiting (the
+    /// caller reads the next chunk meanwhile): the INSERT (its row count is the rows
     /// moved), then an empty staging table. The id is a UUID this process formatted.
     public func chunkMergeSQL(batchId: UUID) -> String {
         insertSQL(batch: "'\(batchId.uuidString)'::uuid") + ";\nTRUNCATE \(stagingName)"

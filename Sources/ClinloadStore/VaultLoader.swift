@@ -4,10 +4,11 @@ import ClinloadPostgres
 import Foundation
 
 /// Moves one batch's rows into an identity (vault) table and a clinical table:
-/// COPY into an unindexed temporary staging table, then merge into the final
-/// tables in the batch's transaction — the whole batch at once (`merge`, for XML
-/// feeds, whose repeats of a patient collapse to the latest), or a chunk at a
-/// time (`chunkMergeSQL`, for a patient CSV, which quarantines repeats as read).
+/// COPY a chunk at a time into an unindexed temporary staging table, then move
+/// it on in the batch's transaction (`chunkMergeSQL`): new patients into the
+/// final tables, known ones to deferred updates applied once the batch is
+/// accepted. A patient CSV quarantines repeats of a patient as it reads them; an
+/// XML feed defers them too, and the latest of each patient wins.
 ///
 /// Staging columns: surrogate_id, blind_index, source_ordinal, source_line, known
 /// (the surrogate was found in the vault), then `i_<column>` (bytea ciphertext) for each vault column and `c_<column>` (text)
@@ -72,7 +73,7 @@ public struct VaultLoader {
     /// a million rows would spill to disk and be read back for the merge. The
     /// setting can only change before the session's first temporary table.
     public static func prepareSession(_ connection: PostgresConnection) {
-        _ = try? connection.execute("SET temp_buffers = '256MB'")
+        _ = try? connection.execute("SET temp_buffers = '32MB'")
         // Dates without a time zone (Synthea's YYYY-MM-DD) are read as UTC, the
         // same rule the timestamp derivation applies, whatever the server's default.
         _ = try? connection.execute("SET TimeZone = 'UTC'")
@@ -80,12 +81,7 @@ public struct VaultLoader {
 
     public var copyStatement: String { "COPY \(Self.staging) FROM STDIN (FORMAT binary)" }
 
-    /// The surrogates already assigned to these blind indexes (committed rows).
-    public func existingSurrogates(blindIndexes: [[UInt8]]) throws -> [[UInt8]: UUID] {
-        try VaultLookup(connection: connection, identityTable: plan.identityName).surrogates(blindIndexes: blindIndexes)
-    }
-
-    // MARK: chunked merging (a patient file)
+    // MARK: chunked merging
 
     static let deferred = "clinload_known"
 
@@ -133,7 +129,7 @@ public struct VaultLoader {
 
     /// At the end of an accepted batch: the deferred rows update their patients.
     public func applyDeferredUpdates(batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
-        try updateKnown(from: Self.deferred, onlyKnown: false, batchId: batchId, dataKeyId: dataKeyId)
+        try updateKnown(from: Self.deferred, batchId: batchId, dataKeyId: dataKeyId)
     }
 
     /// A rejected batch takes back the new patients its chunks inserted (known
@@ -143,28 +139,17 @@ public struct VaultLoader {
         try connection.query("DELETE FROM \(plan.identityName) WHERE batch_id = $1::uuid", [.text(batchId.uuidString)])
     }
 
-    /// Keeps only the latest staged row per patient (`on_repeat: latest`): an
-    /// admission then an update in one file leave the update in the vault. Both
-    /// rows carry the same surrogate, so either is a valid vault row.
-    public func collapseRepeats() throws -> Int {
+    /// Keeps only the latest deferred row per patient (`on_repeat: latest`): an
+    /// admission then an update in one file leave the update in the vault. All
+    /// of a patient's rows carry the same surrogate, so any is a valid vault row.
+    /// Returns the rows dropped.
+    public func collapseDeferredRepeats() throws -> Int {
         try connection.query("""
-            DELETE FROM \(Self.staging) s USING (
+            DELETE FROM \(Self.deferred) d USING (
                 SELECT ctid AS row_ref, row_number() OVER (PARTITION BY blind_index ORDER BY source_ordinal DESC) AS rank
-                FROM \(Self.staging)
-            ) r WHERE s.ctid = r.row_ref AND r.rank > 1
+                FROM \(Self.deferred)
+            ) r WHERE d.ctid = r.row_ref AND r.rank > 1
             """).affectedRows
-    }
-
-    /// Merges staged rows into the final tables: patients already in the vault
-    /// (found by blind index) are updated with the new batch's values, new ones
-    /// inserted. Two plain statements per table rather than INSERT ... ON CONFLICT,
-    /// whose speculative insertion measured about twice as slow per row.
-    public func merge(batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
-        let updated = try updateKnown(from: Self.staging, onlyKnown: true, batchId: batchId, dataKeyId: dataKeyId)
-        let identity = try connection.query(insertNewIdentitySQL(key: "$1::uuid", batch: "$2::uuid"),
-                                            [.text(dataKeyId.uuidString), .text(batchId.uuidString)]).affectedRows
-        let clinical = try connection.query(insertNewClinicalSQL(batch: "$1::uuid"), [.text(batchId.uuidString)]).affectedRows
-        return (updated.identityRows + identity, updated.clinicalRows + clinical)
     }
 
     /// Inserts the staged rows of patients new to the vault (`key` and `batch`: SQL
@@ -186,19 +171,18 @@ public struct VaultLoader {
         """
     }
 
-    /// Updates patients already in the vault from `source` (the staging table, or
-    /// the deferred updates): the new batch's ciphertexts, key and clinical values.
-    private func updateKnown(from source: String, onlyKnown: Bool, batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
-        let filter = onlyKnown ? "s.known AND " : ""
+    /// Updates patients already in the vault from `source` (the deferred updates):
+    /// the new batch's ciphertexts, key and clinical values.
+    private func updateKnown(from source: String, batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
         let identity = try connection.query("""
             UPDATE \(plan.identityName) AS t SET blind_index = s.blind_index, data_key_id = $1::uuid, batch_id = $2::uuid,
                 source_ordinal = s.source_ordinal\(plan.identityColumns.map { ", \($0) = s.i_\($0)" }.joined())
-            FROM \(source) s WHERE \(filter)t.surrogate_id = s.surrogate_id
+            FROM \(source) s WHERE t.surrogate_id = s.surrogate_id
             """, [.text(dataKeyId.uuidString), .text(batchId.uuidString)]).affectedRows
         let clinical = try connection.query("""
             UPDATE \(plan.clinicalName) AS t SET batch_id = $1::uuid,
                 source_ordinal = s.source_ordinal\(clinicalCasts.map { ", \($0.column) = s.c_\($0.column)::\($0.type)" }.joined())
-            FROM \(source) s WHERE \(filter)t.surrogate_id = s.surrogate_id
+            FROM \(source) s WHERE t.surrogate_id = s.surrogate_id
             """, [.text(batchId.uuidString)]).affectedRows
         return (identity, clinical)
     }

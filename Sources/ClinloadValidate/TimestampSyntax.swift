@@ -7,34 +7,56 @@
 /// is what a sending system that omits it usually means; the README says so.
 /// Every part is range-checked (month, day of that month, hour, minute, second,
 /// offset), so PostgreSQL never sees a value it would reject mid-merge.
+///
+/// Runs for every timestamp of every record (checked, then written), so neither
+/// step allocates.
 public enum TimestampSyntax {
     public static func normalise(_ v: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        guard let t = parse(v) else { return false }
+        append(t.year, 4, &out); out.append(UInt8(ascii: "-")); append(t.month, 2, &out); out.append(UInt8(ascii: "-"))
+        append(t.day, 2, &out); out.append(UInt8(ascii: " ")); append(t.hour, 2, &out); out.append(UInt8(ascii: ":"))
+        append(t.minute, 2, &out); out.append(UInt8(ascii: ":")); append(t.second, 2, &out)
+        if !t.fraction.isEmpty { out.append(UInt8(ascii: ".")); out += v[t.fraction] }
+        out.append(t.offsetSign); append(t.offsetHours, 2, &out); out.append(UInt8(ascii: ":")); append(t.offsetMinutes, 2, &out)
+        return true
+    }
+
+    public static func isTimestamp(_ v: UnsafeBufferPointer<UInt8>) -> Bool { parse(v) != nil }
+
+    struct Parts {
+        var year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0
+        var fraction: Range<Int> = 0..<0   // of the input
+        var offsetSign: UInt8 = UInt8(ascii: "+")
+        var offsetHours = 0, offsetMinutes = 0
+    }
+
+    static func parse(_ v: UnsafeBufferPointer<UInt8>) -> Parts? {
         var s = Scanner(v)
         s.skipSpaces()
-        guard let year = s.digits(4) else { return false }
+        guard let year = s.digits(4) else { return nil }
         let iso = s.peek == UInt8(ascii: "-")
         var month = 1, day = 1, hour = 0, minute = 0, second = 0
-        var fraction: ArraySlice<UInt8> = []
+        var fraction: Range<Int> = 0..<0
         var offsetSign: UInt8 = UInt8(ascii: "+")
         var offsetHours = 0, offsetMinutes = 0
         if iso {
-            guard s.take("-"), let m = s.digits(2), s.take("-"), let d = s.digits(2) else { return false }
+            guard s.take("-"), let m = s.digits(2), s.take("-"), let d = s.digits(2) else { return nil }
             month = m; day = d
             if s.take("T") || s.take(" ") {
-                guard let h = s.digits(2), s.take(":"), let mi = s.digits(2) else { return false }
+                guard let h = s.digits(2), s.take(":"), let mi = s.digits(2) else { return nil }
                 hour = h; minute = mi
                 if s.take(":") {
-                    guard let se = s.digits(2) else { return false }
+                    guard let se = s.digits(2) else { return nil }
                     second = se
-                    if s.take(".") { fraction = s.digitRun(max: 9); if fraction.isEmpty { return false } }
+                    if s.take(".") { fraction = s.digitRun(max: 9); if fraction.isEmpty { return nil } }
                 }
             }
             if s.take("Z") {
             } else if let sign = s.sign() {
-                guard let oh = s.digits(2) else { return false }
+                guard let oh = s.digits(2) else { return nil }
                 offsetSign = sign; offsetHours = oh
                 _ = s.take(":")
-                if let om = s.digits(2) { offsetMinutes = om } else if !s.atEnd { return false }
+                if let om = s.digits(2) { offsetMinutes = om } else if !s.atEnd { return nil }
             }
         } else {
             // HL7: each part optional from the right.
@@ -48,14 +70,14 @@ public enum TimestampSyntax {
                             minute = mi
                             if let se = s.digits(2) {
                                 second = se
-                                if s.take(".") { fraction = s.digitRun(max: 4); if fraction.isEmpty { return false } }
+                                if s.take(".") { fraction = s.digitRun(max: 4); if fraction.isEmpty { return nil } }
                             }
                         }
                     }
                 }
             }
             if let sign = s.sign() {
-                guard let oh = s.digits(2), let om = s.digits(2) else { return false }
+                guard let oh = s.digits(2), let om = s.digits(2) else { return nil }
                 offsetSign = sign; offsetHours = oh; offsetMinutes = om
             }
         }
@@ -63,18 +85,9 @@ public enum TimestampSyntax {
         guard s.atEnd, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
               (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second),
               (0...14).contains(offsetHours), (0...59).contains(offsetMinutes), year >= 1
-        else { return false }
-        append(year, 4, &out); out.append(UInt8(ascii: "-")); append(month, 2, &out); out.append(UInt8(ascii: "-"))
-        append(day, 2, &out); out.append(UInt8(ascii: " ")); append(hour, 2, &out); out.append(UInt8(ascii: ":"))
-        append(minute, 2, &out); out.append(UInt8(ascii: ":")); append(second, 2, &out)
-        if !fraction.isEmpty { out.append(UInt8(ascii: ".")); out += fraction }
-        out.append(offsetSign); append(offsetHours, 2, &out); out.append(UInt8(ascii: ":")); append(offsetMinutes, 2, &out)
-        return true
-    }
-
-    public static func isTimestamp(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
-        var scratch: [UInt8] = []
-        return normalise(v, into: &scratch)
+        else { return nil }
+        return Parts(year: year, month: month, day: day, hour: hour, minute: minute, second: second, fraction: fraction,
+                     offsetSign: offsetSign, offsetHours: offsetHours, offsetMinutes: offsetMinutes)
     }
 
     static func daysIn(month: Int, year: Int) -> Int {
@@ -85,11 +98,14 @@ public enum TimestampSyntax {
         }
     }
 
+    /// `n` in `width` digits, zero-padded (`n` is range-checked to fit).
     static func append(_ n: Int, _ width: Int, _ out: inout [UInt8]) {
-        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
-        var v = n
-        for i in stride(from: width - 1, through: 0, by: -1) { digits[i] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 }
-        out += digits
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(n / divisor % 10))
+            divisor /= 10
+        }
     }
 
     struct Scanner {
@@ -119,10 +135,10 @@ public enum TimestampSyntax {
             i += n
             return value
         }
-        mutating func digitRun(max: Int) -> ArraySlice<UInt8> {
+        mutating func digitRun(max: Int) -> Range<Int> {
             let start = i
             while i < v.count, i - start < max, v[i] >= 0x30, v[i] <= 0x39 { i += 1 }
-            return ArraySlice(v[start..<i])
+            return start..<i
         }
     }
 }

@@ -77,6 +77,59 @@ struct HL7BatchFileTests {
         #expect(try store.count("SELECT count(*) FROM clinical.observation WHERE value_type = 'NM' AND value_text IS NOT NULL AND value_code IS NULL") > 0)
     }
 
+    /// The vault moves on a chunk (256 messages) at a time. A patient seen again in
+    /// a later chunk ends with its latest message's row, whether it was new to
+    /// the vault (inserted by the first chunk, updated at the end) or known from
+    /// an earlier batch (both of this file's messages wait as updates).
+    @Test func theLatestMessageOfAPatientWinsAcrossChunks() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        /// `path` with a copy of `donor`'s first message added after its last
+        /// message, and also before its first when `atStart`.
+        func withCopies(of donor: String, in path: String, atStart: Bool, name: String) throws -> String {
+            var text = try String(contentsOfFile: path, encoding: .utf8)
+            let donorText = try String(contentsOfFile: donor, encoding: .utf8)
+            let start = try #require(donorText.range(of: "<ADT_A0")).lowerBound
+            let root = donorText[donorText.index(after: start)...].prefix { $0 != ">" && $0 != " " }
+            let end = try #require(donorText.range(of: "</\(root)>", range: start..<donorText.endIndex)).upperBound
+            let message = String(donorText[start..<end]) + "\n"
+            let total = text.components(separatedBy: "<ADT_A0").count - 1 + (atStart ? 2 : 1)
+            text = text.replacingOccurrences(of: "<BTS>", with: message + "<BTS>")
+            if atStart { text.insert(contentsOf: message, at: try #require(text.range(of: "<ADT_A0")).lowerBound) }
+            text = text.replacingOccurrences(of: #"<BTS\.1>\d+</BTS\.1>"#, with: "<BTS.1>\(total)</BTS.1>", options: .regularExpression)
+            return try store.write(text, name: name)
+        }
+        let (first, _) = try generate(store, messages: 300, seed: 21, name: "first.xml")
+        let again = try withCopies(of: first, in: first, atStart: false, name: "again.xml")
+        let outcome = try store.run(again, pipeline: store.pipeline("hl7v2_adt"))
+        #expect(outcome.status == .loaded, "\(String(describing: outcome.error))")
+        #expect(outcome.counts.recordsRead == 301 && outcome.counts.rowsLoaded["clinical.encounter"] == 301)
+        let patients = try #require(outcome.counts.rowsLoaded["identity.patient"])
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == patients)
+        for table in ["identity.patient", "clinical.patient"] {
+            #expect(try store.count("SELECT count(*) FROM \(table) WHERE source_ordinal = 301") == 1, "\(table)")
+            #expect(try store.count("SELECT count(*) FROM \(table) WHERE source_ordinal = 1") == 0, "\(table)")
+        }
+        let connection = try store.connect()
+        defer { connection.close() }
+        let patient = try #require(try connection.query("SELECT surrogate_id::text FROM identity.patient WHERE source_ordinal = 301").string(0, 0))
+
+        // Another file holding that patient first and last (302 messages: three chunks).
+        let (other, _) = try generate(store, messages: 300, seed: 22, name: "other.xml")
+        let later = try withCopies(of: first, in: other, atStart: true, name: "later.xml")
+        let second = try store.run(later, pipeline: store.pipeline("hl7v2_adt"))
+        #expect(second.status == .loaded, "\(String(describing: second.error))")
+        #expect(second.counts.recordsRead == 302)
+        let row = try connection.query("SELECT source_ordinal, batch_id::text FROM identity.patient WHERE surrogate_id = $1::uuid", [.text(patient)])
+        #expect(row.rowCount == 1)
+        #expect(row.int(0, 0) == 302 && row.string(0, 1) == second.batchId?.uuidString.lowercased())
+        #expect(try store.count("SELECT count(*) FROM clinical.patient WHERE surrogate_id = $1::uuid AND source_ordinal = 302", [.text(patient)]) == 1)
+        // Each patient the file touched counts once, new or updated (the two
+        // generated files share most of their patients).
+        #expect(try store.count("SELECT count(*) FROM identity.patient WHERE batch_id = $1::uuid", [.text(second.batchId!.uuidString)])
+                == second.counts.rowsLoaded["identity.patient"])
+    }
+
     @Test func moreInvalidMessagesThanTheRatioAllowsCommitNothing() throws {
         let store = try TestStore()
         defer { store.cleanUp() }
