@@ -11,10 +11,18 @@ extension BatchRunner {
     /// record, a chunk at a time, with the server merging one chunk while this
     /// process reads, validates and encrypts the next (two cores, both busy):
     ///
-    ///     read + validate chunk k ‖ server merges chunk k-1
+    ///     read + validate + encrypt chunk k ‖ server merges chunk k-1
     ///     look up chunk k's blind indexes (this batch's rows included)
-    ///     encrypt chunk k into COPY ‖ server parses it into the staging table
+    ///     COPY chunk k into the staging table
     ///     send chunk k's merge, without waiting
+    ///
+    /// The look-up must wait for chunk k-1's merge (it finds repeats of patients
+    /// that chunk inserted), and a value's encryption binds its surrogate. So the
+    /// chunk is encrypted *before* the look-up, as if every patient were new (a
+    /// fresh random surrogate each); only the rows of patients the look-up finds
+    /// in the vault are encrypted again, under their surrogate. A first load
+    /// encrypts once, while the server is busy with the previous chunk, instead of
+    /// between the look-up and the COPY with the server idle.
     ///
     /// The staging table holds one chunk, so it stays in the session's temporary
     /// buffers however large the file. New patients go straight on to the final
@@ -42,6 +50,8 @@ extension BatchRunner {
         var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
         var firstInChunk = Set<[UInt8]>()
         var rows: [(index: Int, known: UUID?)] = []   // the records to stage, with the surrogate of a known patient
+        var asNew: [UInt8] = []   // each record's staging row as a new patient's...
+        var rowInAsNew = [Range<Int>](repeating: 0..<0, count: chunkSize)   // ...at these bytes
         var inserted = (identity: 0, clinical: 0)
         var merging = false
         func collectMerge() throws {
@@ -58,6 +68,14 @@ extension BatchRunner {
             (kept, atEnd) = try readValidChunk(reader, header: header, validator: validator, columns: splitter.clinical,
                                                subjectKey: splitter.subjectKey, work: work, counts: &counts,
                                                chunk: &chunk, blindIndexes: &blindIndexes)
+            asNew.removeAll(keepingCapacity: true)
+            for i in 0..<kept {
+                let start = asNew.count
+                try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: try UUID.random(from: random),
+                                              known: false, blindIndex: blindIndexes[i], sealer: work.sealer,
+                                              pseudonyms: work.pseudonyms, into: &asNew)
+                rowInAsNew[i] = start..<asNew.count
+            }
             try collectMerge()
             let subjects = try loader.subjects(blindIndexes: Array(blindIndexes[0..<kept]), batchId: work.batchId)
             firstInChunk.removeAll(keepingCapacity: true)
@@ -75,9 +93,13 @@ extension BatchRunner {
                 try connection.copyIn(loader.copyStatement) { writer in
                     writer.buffer.append(contentsOf: BinaryCopyEncoder.header)
                     for (i, known) in rows {
-                        try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: try known ?? UUID.random(from: random),
-                                                      known: known != nil, blindIndex: blindIndexes[i], sealer: work.sealer,
-                                                      pseudonyms: work.pseudonyms, into: &writer.buffer)
+                        if let known {
+                            try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: known,
+                                                          known: true, blindIndex: blindIndexes[i], sealer: work.sealer,
+                                                          pseudonyms: work.pseudonyms, into: &writer.buffer)
+                        } else {
+                            writer.buffer.append(contentsOf: asNew[rowInAsNew[i]])
+                        }
                         try writer.flushIfFull()
                     }
                     writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)

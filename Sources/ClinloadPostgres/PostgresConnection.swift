@@ -245,6 +245,11 @@ public final class PostgresConnection {
                 table: field(clinload_pg_diag_table_name()),
                 column: field(clinload_pg_diag_column_name()),
                 constraint: field(clinload_pg_diag_constraint_name()))
+            // An error without a SQLSTATE is libpq's own. One found while *sending*
+            // ("server closed the connection unexpectedly" on a write to a dead
+            // server) leaves the status OK until libpq next reads: read now, so a
+            // lost connection is reported as unavailable, not as a refused statement.
+            if error.sqlstate == nil, let handle, PQstatus(handle) == CONNECTION_OK { _ = PQconsumeInput(handle) }
             let lost = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
             PQclear(result)
             if lost && error.sqlstate == nil {

@@ -100,11 +100,13 @@ public struct VaultLoader {
     /// then the record repeats a patient of this file.
     public func subjects(blindIndexes: [[UInt8]], batchId: UUID) throws -> [[UInt8]: (surrogate: UUID, inThisBatch: Bool)] {
         guard !blindIndexes.isEmpty else { return [:] }
-        let rows = try connection.query("""
-            SELECT p.blind_index, p.surrogate_id::text,
-                   p.batch_id = $2::uuid OR EXISTS (SELECT 1 FROM \(Self.deferred) d WHERE d.blind_index = p.blind_index)
-            FROM \(plan.identityName) p WHERE p.blind_index = ANY($1::bytea[])
-            """, [.text(VaultLookup.byteaArrayLiteral(blindIndexes)), .text(batchId.uuidString)])
+        let rows = try VaultLookup.byIndex(connection) {
+            try connection.query("""
+                SELECT p.blind_index, p.surrogate_id::text,
+                       p.batch_id = $2::uuid OR EXISTS (SELECT 1 FROM \(Self.deferred) d WHERE d.blind_index = p.blind_index)
+                FROM \(plan.identityName) p WHERE p.blind_index = ANY($1::bytea[])
+                """, [.text(VaultLookup.byteaArrayLiteral(blindIndexes)), .text(batchId.uuidString)])
+        }
         var out: [[UInt8]: (UUID, Bool)] = [:]
         for r in 0..<rows.rowCount {
             if let key = rows.bytes(r, 0), let id = rows.string(r, 1).flatMap(UUID.init(uuidString:)) { out[key] = (id, rows.string(r, 2) == "t") }
