@@ -173,8 +173,8 @@ extension BatchRunner {
         let expected = counts.recordsLoaded
         let staged = stagedRows
         let moved = movedRows
-        let patients = (inserted: vault.inserted, updated: patientsUpdated)
         let moves = vault
+        let updatedPatients = patientsUpdated
         return StagedLoad(merge: {
             // Counts add up: every loaded record was inserted or deferred, once.
             try Self.checkCounts([moves.inserted + moves.deferred], expected: expected)
@@ -183,7 +183,7 @@ extension BatchRunner {
             let updated = try loader.applyDeferredUpdates(batchId: work.batchId, dataKeyId: work.dataKeyId)
             try Self.checkCounts([updated.identityRows, updated.clinicalRows], expected: deferred)
             // Rows per table: each patient once, however many of its records the file held.
-            let touched = patients.inserted + patients.updated
+            let touched = moves.inserted + updatedPatients
             var rows = [loader.plan.identityName: touched, loader.plan.clinicalName: touched]
             for (g, stage) in stages.enumerated() {
                 try Self.checkCounts([moved[g]], expected: staged[g])
