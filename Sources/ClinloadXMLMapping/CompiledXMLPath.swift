@@ -38,14 +38,18 @@ public struct CompiledXMLPath: Sendable {
         var mayRepeat: Bool
     }
 
-    /// The arrays every index refers to; immutable once compiled.
+    /// The arrays every index refers to; immutable once compiled. Everything
+    /// lives here, so copying a path (once per field per record) is one retain.
     final class Program: @unchecked Sendable {
         let steps: UnsafeMutableBufferPointer<Step>
         let predicates: UnsafeMutableBufferPointer<Predicate>
         let locations: UnsafeMutableBufferPointer<Location>
         let literals: UnsafeMutableBufferPointer<UInt8>
+        /// Indexes into `locations`, in the path's order.
+        let alternatives: UnsafeMutableBufferPointer<Int32>
+        let text: String
 
-        init(steps: [Step], predicates: [Predicate], locations: [Location], literals: [UInt8]) {
+        init(steps: [Step], predicates: [Predicate], locations: [Location], literals: [UInt8], alternatives: [Int32], text: String) {
             func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
                 let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
                 _ = buffer.initialize(from: array)
@@ -55,6 +59,8 @@ public struct CompiledXMLPath: Sendable {
             self.predicates = copy(predicates)
             self.locations = copy(locations)
             self.literals = copy(literals)
+            self.alternatives = copy(alternatives)
+            self.text = text
         }
 
         deinit {
@@ -62,13 +68,12 @@ public struct CompiledXMLPath: Sendable {
             predicates.deallocate()
             locations.deallocate()
             literals.deallocate()
+            alternatives.deallocate()
         }
     }
 
     let program: Program
-    /// Indexes into `program.locations`, in the path's order.
-    let alternatives: [Int32]
-    public let text: String
+    public var text: String { program.text }
 
     /// Element steps without a prefix are in `defaultNamespace`; attributes
     /// without a prefix are in no namespace (as in XML itself).
@@ -129,9 +134,9 @@ public struct CompiledXMLPath: Sendable {
                 mayRepeat: compiled.contains { $0.isParent } || compiled.filter(\.anyDepth).count > 1))
             return Int32(locations.count - 1)
         }
-        alternatives = try path.alternatives.map(location)
-        program = Program(steps: steps, predicates: predicates, locations: locations, literals: literals)
-        text = path.description
+        let alternatives = try path.alternatives.map(location)
+        program = Program(steps: steps, predicates: predicates, locations: locations, literals: literals,
+                          alternatives: alternatives, text: path.description)
     }
 
     /// Convenience: parse and compile; syntax errors become configuration errors.
@@ -155,7 +160,7 @@ public struct CompiledXMLPath: Sendable {
     public func value(in tree: XMLTreeView, from context: Int32) -> Range<Int>? {
         withExtendedLifetime(program) {
             let run = Evaluation(program, tree)
-            for alternative in alternatives {
+            for alternative in program.alternatives {
                 if let range = run.firstValue(alternative, context), !range.isEmpty { return range }
             }
             return nil
@@ -171,7 +176,7 @@ public struct CompiledXMLPath: Sendable {
     public func elements(in tree: XMLTreeView, from context: Int32) -> [Int32] {
         withExtendedLifetime(program) {
             let run = Evaluation(program, tree)
-            for alternative in alternatives where run.locations[Int(alternative)].attribute < 0 {
+            for alternative in program.alternatives where run.locations[Int(alternative)].attribute < 0 {
                 var found: [Int32] = []
                 let location = run.locations[Int(alternative)]
                 // A parent step reaches the same element from each of its children:
