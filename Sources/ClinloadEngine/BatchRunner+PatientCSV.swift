@@ -32,18 +32,10 @@ extension BatchRunner {
     /// touched). A record repeating a patient of this file is quarantined as it is
     /// read (rule `unique` on the natural key), with the record at hand to encrypt.
     func stagePatientCSV(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> StagedLoad {
-        let validator = try RecordValidator(schema: pipeline.schema)
-        let splitter = RecordSplitter(pipeline: pipeline, validators: validator.fields)
-        let loader = try VaultLoader(connection: connection, plan: splitter.loaderPlan)
-        try loader.lockTargets()
-        try loader.createStaging()
-        try loader.createDeferredUpdates()
+        let vault = try PatientVault(pipeline: pipeline, work: work, connection: connection)
+        let (validator, splitter, loader) = (vault.validator, vault.splitter, vault.loader)
         let reader = try CSVReader(path: work.input.path, header: true)
         let header = try readHeader(reader, pipeline: pipeline, file: work.input.path)
-        // Two versions: the pass that defers known patients' rows is a scan of the
-        // chunk, skipped when none was found in the vault (a first load).
-        let mergeNew = loader.chunkMergeSQL(batchId: work.batchId, dataKeyId: work.dataKeyId, deferringKnown: false)
-        let mergeAll = loader.chunkMergeSQL(batchId: work.batchId, dataKeyId: work.dataKeyId, deferringKnown: true)
         let repeated = [QuarantineReason(field: splitter.naturalKeyName, rule: "unique")]
 
         var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)
@@ -104,7 +96,7 @@ extension BatchRunner {
                     }
                     writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
                 }
-                try connection.send(rows.contains { $0.known != nil } ? mergeAll : mergeNew)
+                try connection.send(vault.chunkMergeSQL(deferringKnown: rows.contains { $0.known != nil }))
                 merging = true
             }
             progress?(reader.bytesRead, work.input.bytes, counts.recordsRead)

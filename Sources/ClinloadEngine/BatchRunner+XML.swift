@@ -35,14 +35,8 @@ extension BatchRunner {
             ? try CompiledXMLPath("MSH/MSH.12/VID.1 | MSH/MSH.12", defaultNamespace: definition.source.namespace ?? "",
                                   prefixes: [:], names: names)
             : nil
-        let validator = try RecordValidator(schema: pipeline.schema)
-        let splitter = RecordSplitter(pipeline: pipeline, validators: validator.fields)
-        let loader = try VaultLoader(connection: connection, plan: splitter.loaderPlan)
-        try loader.lockTargets()
-        try loader.createStaging()
-        try loader.createDeferredUpdates()
-        let mergeNew = loader.chunkMergeSQL(batchId: work.batchId, dataKeyId: work.dataKeyId, deferringKnown: false)
-        let mergeAll = loader.chunkMergeSQL(batchId: work.batchId, dataKeyId: work.dataKeyId, deferringKnown: true)
+        let patientVault = try PatientVault(pipeline: pipeline, work: work, connection: connection)
+        let (validator, splitter, loader) = (patientVault.validator, patientVault.splitter, patientVault.loader)
         let groupColumns = mapper.groups.map { ClinicalColumns(fields: $0.definition.fields) }
         let stages = try mapper.groups.enumerated().map { index, group in
             try RowTableStage(connection: connection, table: (group.definition.table.schema, group.definition.table.table),
@@ -113,7 +107,7 @@ extension BatchRunner {
             let groups = stages.indices.filter { stages[$0].pendingRows > 0 }
             for stage in stages { try stage.flush() }
             try work.quarantine.flush()
-            try connection.send(([deferring ? mergeAll : mergeNew] + groups.map { stages[$0].chunkMergeSQL(batchId: work.batchId) })
+            try connection.send(([patientVault.chunkMergeSQL(deferringKnown: deferring)] + groups.map { stages[$0].chunkMergeSQL(batchId: work.batchId) })
                 .joined(separator: ";\n"))
             sent = (deferring, groups)
             pipe.recycle(chunk.map(\.tree))

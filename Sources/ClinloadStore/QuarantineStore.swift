@@ -41,9 +41,6 @@ public final class QuarantineStore {
         self.dataKeyId = dataKeyId
     }
 
-    /// Records waiting for `flush()`.
-    public var pendingCount: Int { pending.count }
-
     public func add(_ row: Row) {
         pending.append(row)
     }

@@ -132,9 +132,20 @@ public struct VaultLoader {
             """
     }
 
-    /// At the end of an accepted batch: the deferred rows update their patients.
+    /// At the end of an accepted batch: the deferred rows update their patients
+    /// with the new batch's ciphertexts, key and clinical values.
     public func applyDeferredUpdates(batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
-        try updateKnown(from: Self.deferred, batchId: batchId, dataKeyId: dataKeyId)
+        let identity = try connection.query("""
+            UPDATE \(plan.identityName) AS t SET blind_index = s.blind_index, data_key_id = $1::uuid, batch_id = $2::uuid,
+                source_ordinal = s.source_ordinal\(plan.identityColumns.map { ", \($0) = s.i_\($0)" }.joined())
+            FROM \(Self.deferred) s WHERE t.surrogate_id = s.surrogate_id
+            """, [.text(dataKeyId.uuidString), .text(batchId.uuidString)]).affectedRows
+        let clinical = try connection.query("""
+            UPDATE \(plan.clinicalName) AS t SET batch_id = $1::uuid,
+                source_ordinal = s.source_ordinal\(clinicalCasts.map { ", \($0.column) = s.c_\($0.column)::\($0.type)" }.joined())
+            FROM \(Self.deferred) s WHERE t.surrogate_id = s.surrogate_id
+            """, [.text(batchId.uuidString)]).affectedRows
+        return (identity, clinical)
     }
 
     /// A rejected batch takes back the new patients its chunks inserted (known
@@ -174,22 +185,6 @@ public struct VaultLoader {
         SELECT surrogate_id, \(batch), source_ordinal\(clinicalCasts.map { ", c_\($0.column)::\($0.type)" }.joined())
         FROM \(Self.staging) WHERE NOT known
         """
-    }
-
-    /// Updates patients already in the vault from `source` (the deferred updates):
-    /// the new batch's ciphertexts, key and clinical values.
-    private func updateKnown(from source: String, batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
-        let identity = try connection.query("""
-            UPDATE \(plan.identityName) AS t SET blind_index = s.blind_index, data_key_id = $1::uuid, batch_id = $2::uuid,
-                source_ordinal = s.source_ordinal\(plan.identityColumns.map { ", \($0) = s.i_\($0)" }.joined())
-            FROM \(source) s WHERE t.surrogate_id = s.surrogate_id
-            """, [.text(dataKeyId.uuidString), .text(batchId.uuidString)]).affectedRows
-        let clinical = try connection.query("""
-            UPDATE \(plan.clinicalName) AS t SET batch_id = $1::uuid,
-                source_ordinal = s.source_ordinal\(clinicalCasts.map { ", \($0.column) = s.c_\($0.column)::\($0.type)" }.joined())
-            FROM \(source) s WHERE t.surrogate_id = s.surrogate_id
-            """, [.text(batchId.uuidString)]).affectedRows
-        return (identity, clinical)
     }
 
     private var clinicalCasts: [(column: String, type: String)] {

@@ -39,7 +39,7 @@ public struct VaultLookup {
     public static func byIndex<R>(_ connection: PostgresConnection, _ lookup: () throws -> R) throws -> R {
         try connection.execute("SET LOCAL enable_seqscan = off")
         let result = try lookup()
-        try connection.execute("SET LOCAL enable_seqscan = on")
+        try connection.execute("SET LOCAL enable_seqscan TO DEFAULT")
         return result
     }
 
