@@ -26,7 +26,7 @@ final class XMLRecordPipe: @unchecked Sendable {
     private var ended = false
     private var failure: Error?
     private var closed = false
-    /// Trees the consumer is done with (up to 64), for the producer to fill again
+    /// Trees the consumer is done with (up to 512: a full pipe and a chunk), for the producer to fill again
     /// instead of allocating a fresh tree per record.
     private var spare: [XMLRecordTree] = []
     let maxItems: Int
@@ -79,11 +79,11 @@ final class XMLRecordPipe: @unchecked Sendable {
         return item
     }
 
-    /// Gives back trees the consumer no longer needs (at most 64 are kept).
+    /// Gives back trees the consumer no longer needs (at most 512 are kept).
     func recycle(_ trees: [XMLRecordTree]) {
         condition.lock()
         defer { condition.unlock() }
-        for tree in trees where spare.count < 64 { spare.append(tree) }
+        for tree in trees where spare.count < 512 { spare.append(tree) }
     }
 
     /// An empty tree for the producer: a recycled one when there is one.

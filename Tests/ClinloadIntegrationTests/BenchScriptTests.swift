@@ -25,6 +25,7 @@ struct BenchScriptTests {
         #expect(output.contains("patients CSV, 300 rows, 1 repeats"))
         #expect(output.contains("ratio clinload/raw") && output.contains("clinload/floor"))
         #expect(output.contains("peak RSS"))
+        #expect(output.contains("ratio python/clinload"))
         #expect(output.contains("HL7 v2 XML (ADT)"))
         #expect(output.contains("throughput clinload/xmllint"))
     }
