@@ -7,7 +7,7 @@ public struct BatchOutcome: Sendable {
     public enum Status: String, Sendable {
         /// Loaded now.
         case loaded
-        /// Loaded before (same pipeline definition, same bytes): nothing done.
+        /// Loaded before (same pipeline, same bytes): nothing done.
         case alreadyLoaded = "already_loaded"
         /// Too many bad records: quarantine kept, nothing merged.
         case rejected
@@ -26,6 +26,11 @@ public struct BatchOutcome: Sendable {
     public var seconds: Double
     /// Quarantine reasons by (field, rule) with counts.
     public var reasons: [QuarantineTally]
+    /// Already loaded, by a batch that ran another definition of the pipeline
+    /// (`run --reload` loads the file again under this one).
+    public var loadedUnderEarlierDefinition = false
+    /// Earlier batches of the same input this one superseded (`run --reload`).
+    public var superseded: [UUID] = []
 
     public var exitStatus: ExitStatus {
         switch status {

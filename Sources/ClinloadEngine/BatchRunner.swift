@@ -47,10 +47,17 @@ public final class BatchRunner {
 
     /// Loads one file with one pipeline. Never throws: every ending is an outcome.
     /// `replayOf` links the new batch to the failed batch it re-runs.
-    public func run(pipeline: LoadedPipeline, file path: String, replayOf: UUID? = nil) -> BatchOutcome {
+    ///
+    /// A file loads once per pipeline: bytes an earlier batch of the pipeline
+    /// loaded are skipped, under this definition or an earlier one (a changed
+    /// definition, even a comment, must not load every file of a drop folder a
+    /// second time). With `reload`, they load again as a new batch that
+    /// supersedes the earlier one: its per-batch rows are taken away in the same
+    /// transaction, so the file's rows are there once, as this definition makes them.
+    public func run(pipeline: LoadedPipeline, file path: String, replayOf: UUID? = nil, reload: Bool = false) -> BatchOutcome {
         let clock = ContinuousClock()
         let started = clock.now
-        var outcome = runUntimed(pipeline: pipeline, file: path, replayOf: replayOf)
+        var outcome = runUntimed(pipeline: pipeline, file: path, replayOf: replayOf, reload: reload)
         outcome.seconds = Self.seconds(clock.now - started)
         return outcome
     }
@@ -63,7 +70,7 @@ public final class BatchRunner {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    private func runUntimed(pipeline: LoadedPipeline, file path: String, replayOf: UUID?) -> BatchOutcome {
+    private func runUntimed(pipeline: LoadedPipeline, file path: String, replayOf: UUID?, reload: Bool) -> BatchOutcome {
         var outcome = BatchOutcome(status: .failed, batchId: nil, pipeline: pipeline.name, input: nil, path: path,
                                    counts: BatchCounts(), error: nil, seconds: 0, reasons: [])
         do {
@@ -72,15 +79,25 @@ public final class BatchRunner {
             outcome.input = input
             let pipelineSHA = pipeline.definitionSHA256
             let key = IdempotencyKey(pipeline: pipeline.name, pipelineSHA256: pipelineSHA, inputSHA256: input.sha256)
-            try connection.query("SELECT pg_advisory_lock($1)", [.int(key.lockKey)])
-            defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [.int(key.lockKey)]) }
+            let lockKey = IdempotencyKey.lockKey(pipeline: pipeline.name, inputSHA256: input.sha256)
+            try connection.query("SELECT pg_advisory_lock($1)", [.int(lockKey)])
+            defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [.int(lockKey)]) }
 
             let ledger = BatchLedger(connection: connection)
-            if let existing = try ledger.loadedBatch(idempotencyKey: key.text) {
+            let earlier = try ledger.loadedBatches(pipeline: pipeline.name, inputSHA256: input.sha256)
+            if let latest = earlier.last, !reload {
                 outcome.status = .alreadyLoaded
-                outcome.batchId = existing
-                logger.info("already loaded", metadata: ["batch_id": "\(existing.uuidString.lowercased())", "pipeline": "\(pipeline.name)",
-                                                         "input_sha256": "\(input.sha256)"])
+                outcome.batchId = latest.batchId
+                outcome.loadedUnderEarlierDefinition = latest.pipelineSHA256 != pipelineSHA
+                var metadata: Logger.Metadata = ["batch_id": "\(latest.batchId.uuidString.lowercased())", "pipeline": "\(pipeline.name)",
+                                                 "input_sha256": "\(input.sha256)"]
+                if outcome.loadedUnderEarlierDefinition {
+                    metadata["loaded_under_sha256"] = "\(latest.pipelineSHA256)"
+                    logger.notice("already loaded under an earlier pipeline definition; `run --reload` loads it again and supersedes that batch",
+                                  metadata: metadata)
+                } else {
+                    logger.info("already loaded", metadata: metadata)
+                }
                 return outcome
             }
             let batchId = UUID()
@@ -103,8 +120,18 @@ public final class BatchRunner {
             do {
                 let blindIndexKey = try blindIndexKey()
                 var counts = BatchCounts()
+                let superseding = earlier.map(\.batchId)
                 let status = try connection.transaction {
-                    try load(pipeline: pipeline, input: input, batchId: batchId, blindIndexKey: blindIndexKey, counts: &counts)
+                    try load(pipeline: pipeline, input: input, batchId: batchId, blindIndexKey: blindIndexKey,
+                             superseding: superseding, counts: &counts)
+                }
+                if status == .loaded {
+                    outcome.superseded = superseding
+                    for earlier in superseding {
+                        logger.notice("earlier batch of the same input superseded", metadata: [
+                            "batch_id": "\(earlier.uuidString.lowercased())", "superseded_by": "\(batchId.uuidString.lowercased())",
+                        ])
+                    }
                 }
                 outcome.status = status
                 outcome.counts = counts
@@ -153,8 +180,8 @@ public final class BatchRunner {
     public func recoverInterruptedBatches() throws -> [UUID] {
         let ledger = BatchLedger(connection: connection)
         var recovered: [UUID] = []
-        for (batchId, keyText) in try ledger.runningBatches() {
-            let lockKey = IdempotencyKey(text: keyText).lockKey
+        for (batchId, pipeline, inputSHA256) in try ledger.runningBatches() {
+            let lockKey = IdempotencyKey.lockKey(pipeline: pipeline, inputSHA256: inputSHA256)
             guard try connection.query("SELECT pg_try_advisory_lock($1)", [.int(lockKey)]).string(0, 0) == "t" else { continue }
             defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [.int(lockKey)]) }
             try connection.transaction {
@@ -172,9 +199,12 @@ public final class BatchRunner {
         return recovered
     }
 
-    /// The work of one batch, inside its transaction. Returns `.loaded` or `.rejected`.
+    /// The work of one batch, inside its transaction. Returns `.loaded` or
+    /// `.rejected`. A loaded batch supersedes the batches in `superseding`
+    /// (earlier loads of the same input, on `run --reload`).
     private func load(
-        pipeline: LoadedPipeline, input: InputFile, batchId: UUID, blindIndexKey: KeyRing.DataKey, counts: inout BatchCounts
+        pipeline: LoadedPipeline, input: InputFile, batchId: UUID, blindIndexKey: KeyRing.DataKey, superseding: [UUID],
+        counts: inout BatchCounts
     ) throws -> BatchOutcome.Status {
         let clock = ContinuousClock()
         let started = clock.now
@@ -202,14 +232,22 @@ public final class BatchRunner {
         let audit = AuditLog(connection: connection)
         let ratio = counts.recordsRead == 0 ? 0 : Double(counts.recordsQuarantined) / Double(counts.recordsRead)
         if ratio > pipeline.definition.quality.maxRejectRatio {
+            // Withdrawn while the batch is still running: only then may its rows go.
+            try staged.withdraw()
             try ledger.finish(batchId: batchId, event: .reject, counts: counts,
                               error: ClinloadError(.rejectRatioExceeded, stage: .validate,
                                                    attributes: [("max_reject_ratio", "\(pipeline.definition.quality.maxRejectRatio)")]))
-            try staged.withdraw()
             try audit.append(event: "batch_rejected", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))
             return .rejected
         }
         counts.rowsLoaded = try staged.merge()
+        for earlier in superseding {
+            let removed = try ledger.supersede(earlier, by: batchId)
+            try audit.append(event: "batch_superseded", batchId: earlier, details: [
+                "superseded_by": .string(batchId.uuidString.lowercased()),
+                "rows_removed": .object(removed.mapValues { .int($0) }),
+            ])
+        }
         counts.stageMilliseconds["merge"] = Self.milliseconds(clock.now - stagedAt)
         try ledger.finish(batchId: batchId, event: .complete, counts: counts)
         try audit.append(event: "batch_completed", batchId: batchId, details: auditCounts(counts, dataKey: dataKey.id))

@@ -33,10 +33,12 @@ public struct IdempotencyKey: Sendable, Equatable {
     /// A key as stored with a batch.
     public init(text: String) { self.text = text }
 
-    /// A 64-bit key for PostgreSQL advisory locks.
-    public var lockKey: Int {
-        let bytes = Array(text.utf8.prefix(16))
-        return Int(bitPattern: UInt(String(decoding: bytes, as: UTF8.self), radix: 16) ?? 0)
+    /// The 64-bit PostgreSQL advisory lock a batch of `pipeline` on these input
+    /// bytes holds while it runs. Not per definition: two processes running two
+    /// definitions of one pipeline must not load the same file side by side.
+    public static func lockKey(pipeline: String, inputSHA256: String) -> Int {
+        let hash = SHA256Digest.hash("clinload/batch-lock/v1\u{0}\(pipeline)\u{0}\(inputSHA256)")
+        return hash.prefix(8).reduce(0) { $0 << 8 | Int($1) }
     }
 }
 

@@ -61,7 +61,7 @@ public enum KeyRotation {
             """, [.text(to), .text(from)])
         let result = Result(fromKeyId: from, toKeyId: to, rotated: rotated,
                             alreadyRotated: (counts.int(0, 0) ?? 0) - rotated, otherKEK: counts.int(0, 1) ?? 0)
-        try connection.transaction {
+        _ = try connection.transaction {
             try AuditLog(connection: connection).append(event: "keys_rotated", details: [
                 "from_kek_id": .string(from), "to_kek_id": .string(to), "rotated": .int(result.rotated),
                 "already_rotated": .int(result.alreadyRotated), "other_kek": .int(result.otherKEK),

@@ -36,7 +36,7 @@ public struct OpenLineageEvents {
         var out: [CanonicalJSON] = []
         if let started = record.startedAt { out.append(event(type: "START", time: started, final: false)) }
         if let finished = record.finishedAt, record.state.isTerminal {
-            out.append(event(type: record.state == .loaded ? "COMPLETE" : "FAIL", time: finished, final: true))
+            out.append(event(type: record.state.committedData ? "COMPLETE" : "FAIL", time: finished, final: true))
         }
         return out
     }
@@ -52,7 +52,7 @@ public struct OpenLineageEvents {
                 "records_quarantined": final ? record.recordsQuarantined.map { .int($0) } ?? .null : .null,
             ]),
         ]
-        if final, record.state != .loaded {
+        if final, !record.state.committedData {
             let code = record.errorCode ?? "unknown"
             runFacets["errorMessage"] = facet("1-0-1/ErrorMessageRunFacet", [
                 "message": .string("\(code) at stage \(record.errorStage ?? "unknown")"), "programmingLanguage": "Swift",
@@ -97,7 +97,7 @@ public struct OpenLineageEvents {
                 facets["columnLineage"] = facet("1-2-0/ColumnLineageDatasetFacet", ["fields": .object(lineage)])
             }
             if !facets.isEmpty { object["facets"] = .object(facets) }
-            if final, record.state == .loaded, let rows = record.rowsLoaded[table] {
+            if final, record.state.committedData, let rows = record.rowsLoaded[table] {
                 object["outputFacets"] = ["outputStatistics": facet("1-0-2/OutputStatisticsOutputDatasetFacet", ["rowCount": .int(rows)])]
             }
             return .object(object)

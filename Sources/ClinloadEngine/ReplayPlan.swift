@@ -20,7 +20,7 @@ public struct ReplayPlan: Sendable {
     ) throws -> ReplayPlan {
         let id = recorded.batchId.uuidString.lowercased()
         switch recorded.state {
-        case .loaded:
+        case .loaded, .superseded:
             throw ClinloadError(.usage, stage: .cli, "the batch loaded; only failed or rejected batches are replayed",
                                 attributes: [("batch_id", id)])
         case .registered, .running:

@@ -43,11 +43,32 @@ public struct BatchLedger {
         }
     }
 
-    /// The loaded batch with this idempotency key, if any.
-    public func loadedBatch(idempotencyKey: String) throws -> UUID? {
-        let rows = try connection.query(
-            "SELECT batch_id::text FROM etl.batches WHERE idempotency_key = $1 AND state = 'loaded'", [.text(idempotencyKey)])
-        return rows.rowCount == 1 ? rows.string(0, 0).flatMap(UUID.init(uuidString:)) : nil
+    /// The loaded batches of this pipeline on these input bytes, under any
+    /// definition of the pipeline, with the definition hash each ran with.
+    public func loadedBatches(pipeline: String, inputSHA256: String) throws -> [(batchId: UUID, pipelineSHA256: String)] {
+        let rows = try connection.query("""
+            SELECT b.batch_id::text, b.pipeline_sha256
+            FROM etl.batch_inputs i JOIN etl.batches b ON b.batch_id = i.batch_id
+            WHERE i.sha256 = $2 AND i.ordinal = 1 AND b.pipeline = $1 AND b.state = 'loaded'
+            ORDER BY b.finished_at
+            """, [.text(pipeline), .text(inputSHA256)])
+        return (0..<rows.rowCount).compactMap { r in
+            rows.string(r, 0).flatMap(UUID.init(uuidString:)).map { ($0, rows.string(r, 1)!) }
+        }
+    }
+
+    /// `replacement` (running, same pipeline, same input bytes) supersedes the
+    /// loaded batch `earlier`: its rows in per-batch tables are deleted and it
+    /// becomes `superseded` (caller's transaction). Returns the rows removed per
+    /// table. The checks and the DELETEs run in `etl.supersede_batch`, as the
+    /// loader role may not delete rows itself.
+    public func supersede(_ earlier: UUID, by replacement: UUID) throws -> [String: Int] {
+        let rows = try connection.query("""
+            SELECT r.key, r.value::bigint FROM jsonb_each_text(etl.supersede_batch($1::uuid, $2::uuid)) AS r
+            """, [.text(earlier.uuidString), .text(replacement.uuidString)])
+        var removed: [String: Int] = [:]
+        for r in 0..<rows.rowCount { removed[rows.string(r, 0)!] = rows.int(r, 1) ?? 0 }
+        return removed
     }
 
     /// The definition hash the pipeline's most recent batch ran with.
@@ -79,11 +100,16 @@ public struct BatchLedger {
                         idempotencyKey: rows.string(0, 3)!, inputPath: rows.string(0, 4)!, inputSHA256: rows.string(0, 5)!)
     }
 
-    /// Batches recorded as running, with their idempotency keys.
-    public func runningBatches() throws -> [(batchId: UUID, idempotencyKey: String)] {
-        let rows = try connection.query("SELECT batch_id::text, idempotency_key FROM etl.batches WHERE state = 'running'")
+    /// Batches recorded as running, with their pipeline and input hash (what
+    /// their advisory lock is taken on).
+    public func runningBatches() throws -> [(batchId: UUID, pipeline: String, inputSHA256: String)] {
+        let rows = try connection.query("""
+            SELECT b.batch_id::text, b.pipeline, i.sha256
+            FROM etl.batches b JOIN etl.batch_inputs i ON i.batch_id = b.batch_id AND i.ordinal = 1
+            WHERE b.state = 'running'
+            """)
         return (0..<rows.rowCount).compactMap { r in
-            rows.string(r, 0).flatMap(UUID.init(uuidString:)).map { ($0, rows.string(r, 1)!) }
+            rows.string(r, 0).flatMap(UUID.init(uuidString:)).map { ($0, rows.string(r, 1)!, rows.string(r, 2)!) }
         }
     }
 

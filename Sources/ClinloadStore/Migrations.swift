@@ -19,6 +19,7 @@ public enum Migrations {
         Migration(version: 6, name: "data key commitment, context and rotation", sql: keyCommitmentV1),
         Migration(version: 7, name: "research-ID crosswalk", sql: researchCrosswalkV1),
         Migration(version: 8, name: "coded observation values", sql: observationValueCodeV1),
+        Migration(version: 9, name: "withdrawn and superseded batch rows", sql: batchRowsV1),
     ]
 
     static let etlV1 = """

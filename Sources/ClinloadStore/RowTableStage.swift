@@ -82,7 +82,7 @@ public final class RowTableStage {
 
     /// A rejected batch takes back the rows its chunks moved.
     public func withdraw(batchId: UUID) throws {
-        try connection.query("DELETE FROM \(tableName) WHERE batch_id = $1::uuid", [.text(batchId.uuidString)])
+        try connection.withdrawBatchRows(batchId: batchId, table: tableName)
     }
 
     private func insertSQL(batch: String) -> String {

@@ -151,8 +151,8 @@ public struct VaultLoader {
     /// A rejected batch takes back the new patients its chunks inserted (known
     /// patients were never updated).
     public func withdrawInserted(batchId: UUID) throws {
-        try connection.query("DELETE FROM \(plan.clinicalName) WHERE batch_id = $1::uuid", [.text(batchId.uuidString)])
-        try connection.query("DELETE FROM \(plan.identityName) WHERE batch_id = $1::uuid", [.text(batchId.uuidString)])
+        try connection.withdrawBatchRows(batchId: batchId, table: plan.clinicalName)
+        try connection.withdrawBatchRows(batchId: batchId, table: plan.identityName)
     }
 
     /// Keeps only the latest deferred row per patient (`on_repeat: latest`): an

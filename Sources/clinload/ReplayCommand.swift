@@ -38,7 +38,7 @@ struct ReplayCommand: ParsableCommand {
             }
             let plan = try ReplayPlan.prepare(
                 batch: recorded, input: input, pipelinesDirectory: URL(fileURLWithPath: pipelines),
-                loadedElsewhere: try ledger.loadedBatch(idempotencyKey: recorded.idempotencyKey))
+                loadedElsewhere: try ledger.loadedBatches(pipeline: recorded.pipeline, inputSHA256: recorded.inputSHA256).last?.batchId)
             outcome = runner.run(pipeline: plan.pipeline, file: plan.path, replayOf: plan.original)
             // The store may be gone by now (the batches say so); the summary still prints.
             chainHead = try? AuditLog(connection: connection).head()

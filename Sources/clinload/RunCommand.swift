@@ -14,6 +14,10 @@ struct RunCommand: ParsableCommand {
             clinload run PIPELINE FILE...          load the files through one pipeline
             clinload run --all --input-dir DIR     load every file of a drop folder through the pipeline whose \
             `source.match` pattern claims it; one such run at a time (a second exits with 75)
+
+            A file loads once per pipeline, whatever definition loaded it. --reload loads it again under the \
+            current definition as a new batch that supersedes the earlier one: that batch's rows in per-batch \
+            tables (events, reference data) are removed in the same transaction; patients are updated.
             """)
 
     @Argument(help: "Pipeline name (from --pipelines) or path to a pipeline YAML file, then input files.")
@@ -27,6 +31,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Folder of pipeline definitions.")
     var pipelines: String = "pipelines"
+
+    @Flag(help: "Load files an earlier batch of the same pipeline loaded again, superseding that batch.")
+    var reload = false
 
     @OptionGroup var global: GlobalOptions
 
@@ -81,7 +88,7 @@ struct RunCommand: ParsableCommand {
                     notes.append("not attempted (stopped on request): \(item.path)")
                     continue
                 }
-                outcomes.append(runner.run(pipeline: item.pipeline, file: item.path))
+                outcomes.append(runner.run(pipeline: item.pipeline, file: item.path, reload: reload))
                 ProgressBar.clear(runner.progress)
             }
             stoppedOnRequest = trap.flag.isCancelled

@@ -33,6 +33,13 @@ struct RunSummary {
         if outcomes.contains(where: { $0.reasons.contains { $0.rule == "unknown_subject" } }) {
             lines.append("  unknown_subject: records name patients the vault does not hold yet: load their patient feed first (`run --all` orders feeds so), then `clinload replay` the batch.")
         }
+        for o in outcomes where !o.superseded.isEmpty {
+            lines.append("  \(o.path): supersedes batch \(o.superseded.map { $0.uuidString.lowercased() }.joined(separator: ", ")) (its per-batch rows removed)")
+        }
+        let earlierDefinition = outcomes.filter(\.loadedUnderEarlierDefinition).count
+        if earlierDefinition > 0 {
+            lines.append("  \(earlierDefinition) file(s) already loaded under an earlier definition of their pipeline: not loaded again. `clinload run --reload` loads them under this definition and supersedes the earlier batch (no row is duplicated).")
+        }
         if outcomes.contains(where: { !$0.reasons.isEmpty }) {
             lines.append("  Fix quarantined records at their source (or the pipeline, if a rule is wrong), then load the corrected file; a rejected batch can be replayed with `clinload replay`.")
         }

@@ -96,6 +96,11 @@ struct CommandLineTests {
         #expect(second.status == 0)
         #expect(second.stdout.contains("already_loaded"))
         #expect(second.stderr.contains("already loaded"))
+        // --reload loads it again as a new batch that supersedes the first.
+        let reloaded = try CLI.run(["run", "synthea_patients", valid, "--reload"] + common, in: store.folder)
+        #expect(reloaded.status == 0, "stderr: \(reloaded.stderr)")
+        #expect(reloaded.stdout.contains("supersedes batch"))
+        #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'superseded'") == 1)
 
         // The rejected batch's quarantine: positions and rules, as a table and as JSON lines.
         let rejected = try store.connect().query("SELECT batch_id::text FROM etl.batches WHERE state = 'rejected'").string(0, 0) ?? ""

@@ -55,6 +55,29 @@ struct RoleTests {
         #expect((0..<4).map { privileges.string(0, $0) } == ["t", "f", "f", "f"])
     }
 
+    /// A rejected batch takes back the rows its chunks already moved: the loader
+    /// may do that for its own running batch, yet still cannot delete rows at will.
+    @Test func theLoaderCanRejectABatchButNotDeleteRows() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let loaderURL = try login("clinload_loader", store: store)
+        let connection = try RunEnvironment(home: store.folder, databaseURL: loaderURL, keyURI: store.keyURI).connect()
+        defer { connection.close() }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let runner = BatchRunner(connection: connection, keyProvider: try store.keyProvider(), logger: logger)
+        runner.chunkSize = 16
+        #expect(runner.run(pipeline: try store.pipeline(), file: try store.generated(rows: 40)).status == .loaded)
+        // One record in ten is invalid: over the 5% limit, found after chunks have moved.
+        let rejected = runner.run(pipeline: try store.pipeline(), file: try store.generated(rows: 100, seed: 9, invalidEvery: 10, name: "b.csv"))
+        #expect(rejected.status == .rejected, "\(String(describing: rejected.error))")
+        #expect(try store.count("SELECT count(*) FROM identity.patient WHERE batch_id = $1::uuid", [.text(rejected.batchId!.uuidString)]) == 0)
+        #expect(try store.count("SELECT count(*) FROM identity.patient") == 40)
+        for statement in ["DELETE FROM identity.patient", "DELETE FROM clinical.patient", "DELETE FROM clinical.condition"] {
+            #expect(try sqlstate(loaderURL, statement) == PostgresError.SQLState.insufficientPrivilege, "\(statement)")
+        }
+    }
+
     @Test func analystsReadClinicalTablesOnly() throws {
         let store = try TestStore()
         defer { store.cleanUp() }

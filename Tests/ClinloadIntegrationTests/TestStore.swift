@@ -94,14 +94,14 @@ struct TestStore {
 
     /// Runs one file through a fresh runner on its own connection (`chunkSize`:
     /// records per chunk, small to put chunk boundaries inside a small file).
-    func run(_ path: String, pipeline: LoadedPipeline? = nil, chunkSize: Int? = nil) throws -> BatchOutcome {
+    func run(_ path: String, pipeline: LoadedPipeline? = nil, chunkSize: Int? = nil, reload: Bool = false) throws -> BatchOutcome {
         let connection = try connect()
         defer { connection.close() }
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let runner = BatchRunner(connection: connection, keyProvider: try keyProvider(), logger: logger)
         if let chunkSize { runner.chunkSize = chunkSize }
-        return runner.run(pipeline: try pipeline ?? self.pipeline(), file: path)
+        return runner.run(pipeline: try pipeline ?? self.pipeline(), file: path, reload: reload)
     }
 
     /// Writes a generated patients file into the test folder.

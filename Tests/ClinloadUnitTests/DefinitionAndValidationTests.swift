@@ -166,6 +166,9 @@ struct CoreVocabularyTests {
             for event in [BatchState.Event.start, .complete, .reject, .fail] { #expect(state.after(event) == nil) }
         }
         #expect(BatchState.registered.after(.complete) == nil)
+        // Only a loaded batch is superseded (by a reload of its input), and only once.
+        #expect(BatchState.loaded.after(.supersede) == .superseded)
+        for state in BatchState.allCases where state != .loaded { #expect(state.after(.supersede) == nil) }
     }
 
     @Test func canonicalJSONSortsKeysAndEscapes() {
