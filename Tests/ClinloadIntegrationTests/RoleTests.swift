@@ -57,7 +57,7 @@ struct RoleTests {
 
     /// A rejected batch takes back the rows its chunks already moved: the loader
     /// may do that for its own running batch, yet still cannot delete rows at will.
-    @Test func theLoaderCanRejectABatchButNotDeleteRows() throws {
+    @Test func theLoaderCanRejectAndReloadBatchesButNotDeleteRows() throws {
         let store = try TestStore()
         defer { store.cleanUp() }
         let loaderURL = try login("clinload_loader", store: store)
@@ -67,12 +67,16 @@ struct RoleTests {
         logger.logLevel = .critical
         let runner = BatchRunner(connection: connection, keyProvider: try store.keyProvider(), logger: logger)
         runner.chunkSize = 16
-        #expect(runner.run(pipeline: try store.pipeline(), file: try store.generated(rows: 40)).status == .loaded)
+        let file = try store.generated(rows: 40)
+        #expect(runner.run(pipeline: try store.pipeline(), file: file).status == .loaded)
         // One record in ten is invalid: over the 5% limit, found after chunks have moved.
         let rejected = runner.run(pipeline: try store.pipeline(), file: try store.generated(rows: 100, seed: 9, invalidEvery: 10, name: "b.csv"))
         #expect(rejected.status == .rejected, "\(String(describing: rejected.error))")
         #expect(try store.count("SELECT count(*) FROM identity.patient WHERE batch_id = $1::uuid", [.text(rejected.batchId!.uuidString)]) == 0)
         #expect(try store.count("SELECT count(*) FROM identity.patient") == 40)
+        // A reload supersedes the loaded batch through its function, too.
+        let reloaded = runner.run(pipeline: try store.pipeline(), file: file, reload: true)
+        #expect(reloaded.status == .loaded && reloaded.superseded.count == 1, "\(String(describing: reloaded.error))")
         for statement in ["DELETE FROM identity.patient", "DELETE FROM clinical.patient", "DELETE FROM clinical.condition"] {
             #expect(try sqlstate(loaderURL, statement) == PostgresError.SQLState.insufficientPrivilege, "\(statement)")
         }
