@@ -61,7 +61,9 @@ struct BatchesCommand: ParsableCommand {
                            coalesce(finished_at::text, '-'),
                            coalesce(extract(epoch FROM finished_at - started_at)::numeric(12,3)::text, '-'),
                            coalesce(replay_of::text, '-'), coalesce(timings::text, '-'),
-                           coalesce((SELECT string_agg(r.batch_id::text, ', ') FROM etl.batches r WHERE r.replay_of = b.batch_id), '-')
+                           coalesce((SELECT string_agg(r.batch_id::text, ', ') FROM etl.batches r WHERE r.replay_of = b.batch_id), '-'),
+                           coalesce(superseded_by::text, '-'),
+                           coalesce((SELECT string_agg(s.batch_id::text, ', ') FROM etl.batches s WHERE s.superseded_by = b.batch_id), '-')
                     FROM etl.batches b WHERE batch_id = $1::uuid
                     """, [.text(id)])
                 guard b.rowCount == 1 else {
@@ -69,7 +71,8 @@ struct BatchesCommand: ParsableCommand {
                 }
                 let labels = ["batch", "state", "pipeline", "pipeline version", "pipeline sha256", "tool version", "data key",
                               "records read", "records quarantined", "records valid", "rows loaded", "error code", "error stage", "error detail",
-                              "registered", "started", "finished", "seconds", "replay of", "stage milliseconds", "replayed by"]
+                              "registered", "started", "finished", "seconds", "replay of", "stage milliseconds", "replayed by",
+                              "superseded by", "supersedes"]
                 for (i, label) in labels.enumerated() {
                     print("\(label.padding(toLength: 20, withPad: " ", startingAt: 0)) \(b.string(0, i) ?? "-")")
                 }

@@ -101,6 +101,10 @@ struct CommandLineTests {
         #expect(reloaded.status == 0, "stderr: \(reloaded.stderr)")
         #expect(reloaded.stdout.contains("supersedes batch"))
         #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'superseded'") == 1)
+        let earlier = try store.connect().query("SELECT batch_id::text FROM etl.batches WHERE state = 'superseded'").string(0, 0) ?? ""
+        let shown = try CLI.run(["batches", "show", earlier] + common.dropFirst(2), in: store.folder)
+        #expect(shown.status == 0 && shown.stdout.contains("superseded by") && shown.stdout.contains("state                superseded"),
+                "\(shown.stdout)")
 
         // The rejected batch's quarantine: positions and rules, as a table and as JSON lines.
         let rejected = try store.connect().query("SELECT batch_id::text FROM etl.batches WHERE state = 'rejected'").string(0, 0) ?? ""
