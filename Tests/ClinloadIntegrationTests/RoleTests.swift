@@ -1,6 +1,7 @@
 import ClinloadCore
 import ClinloadEngine
 import ClinloadPostgres
+import ClinloadSynth
 import Foundation
 import Logging
 import Testing
@@ -80,6 +81,37 @@ struct RoleTests {
         for statement in ["DELETE FROM identity.patient", "DELETE FROM clinical.patient", "DELETE FROM clinical.condition"] {
             #expect(try sqlstate(loaderURL, statement) == PostgresError.SQLState.insufficientPrivilege, "\(statement)")
         }
+    }
+
+    /// The message feed's chunked vault (deferred updates, per-chunk moves) under
+    /// the loader role: loaded, rejected after chunks moved, and reloaded.
+    @Test func theLoaderRunsAMessageFeedThroughEveryOutcome() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let loaderURL = try login("clinload_loader", store: store)
+        let connection = try RunEnvironment(home: store.folder, databaseURL: loaderURL, keyURI: store.keyURI).connect()
+        defer { connection.close() }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let runner = BatchRunner(connection: connection, keyProvider: try store.keyProvider(), logger: logger)
+        let pipeline = try store.pipeline("hl7v2_adt")
+        func messages(_ count: Int, seed: UInt64, invalidEvery: Int?, name: String) throws -> String {
+            let path = store.folder.appendingPathComponent(name).path
+            _ = try HL7v2MessageGenerator(options: .init(size: .messages(count), seed: seed, kinds: .adt, invalidEvery: invalidEvery))
+                .write(to: path)
+            return path
+        }
+        let good = try messages(300, seed: 3, invalidEvery: nil, name: "adt.xml")
+        let loaded = runner.run(pipeline: pipeline, file: good)
+        #expect(loaded.status == .loaded, "\(String(describing: loaded.error))")
+        let encounters = try store.count("SELECT count(*) FROM clinical.encounter")
+        #expect(encounters > 0)
+        let rejected = runner.run(pipeline: pipeline, file: try messages(600, seed: 8, invalidEvery: 10, name: "bad.xml"))
+        #expect(rejected.status == .rejected, "\(String(describing: rejected.error))")
+        #expect(try store.count("SELECT count(*) FROM clinical.encounter WHERE batch_id = $1::uuid", [.text(rejected.batchId!.uuidString)]) == 0)
+        let reloaded = runner.run(pipeline: pipeline, file: good, reload: true)
+        #expect(reloaded.status == .loaded && reloaded.superseded == [loaded.batchId!], "\(String(describing: reloaded.error))")
+        #expect(try store.count("SELECT count(*) FROM clinical.encounter") == encounters)
     }
 
     @Test func analystsReadClinicalTablesOnly() throws {
