@@ -21,17 +21,16 @@ public struct InputFile: Sendable {
     }
 }
 
-/// What makes a batch "the same batch": the pipeline (name and definition hash)
-/// and the input bytes. The same file under the same pipeline loads once.
+/// The key recorded with each batch: the pipeline (name and definition hash) and
+/// the input bytes; at most one loaded batch per key (a unique index). What is
+/// skipped is wider: bytes the pipeline loaded under any definition
+/// (`BatchRunner.run`), unless reloaded.
 public struct IdempotencyKey: Sendable, Equatable {
     public var text: String
 
     public init(pipeline: String, pipelineSHA256: String, inputSHA256: String) {
         text = SHA256Digest.hash("clinload/batch/v1\u{0}\(pipeline)\u{0}\(pipelineSHA256)\u{0}\(inputSHA256)").hexString
     }
-
-    /// A key as stored with a batch.
-    public init(text: String) { self.text = text }
 
     /// The 64-bit PostgreSQL advisory lock a batch of `pipeline` on these input
     /// bytes holds while it runs. Not per definition: two processes running two
