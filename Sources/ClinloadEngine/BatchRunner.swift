@@ -51,9 +51,11 @@ public final class BatchRunner {
     /// A file loads once per pipeline: bytes an earlier batch of the pipeline
     /// loaded are skipped, under this definition or an earlier one (a changed
     /// definition, even a comment, must not load every file of a drop folder a
-    /// second time). With `reload`, they load again as a new batch that
-    /// supersedes the earlier one: its per-batch rows are taken away in the same
-    /// transaction, so the file's rows are there once, as this definition makes them.
+    /// second time). With `reload`, bytes an *earlier* definition loaded load
+    /// again as a new batch that supersedes the earlier one: its per-batch rows
+    /// are taken away in the same transaction, so the file's rows are there once,
+    /// as this definition makes them. Bytes this definition loaded stay skipped,
+    /// so an interrupted `run --all --reload` picks up where it stopped.
     public func run(pipeline: LoadedPipeline, file path: String, replayOf: UUID? = nil, reload: Bool = false) -> BatchOutcome {
         let clock = ContinuousClock()
         let started = clock.now
@@ -85,14 +87,15 @@ public final class BatchRunner {
 
             let ledger = BatchLedger(connection: connection)
             let earlier = try ledger.loadedBatches(pipeline: pipeline.name, inputSHA256: input.sha256)
-            if let latest = earlier.last, !reload {
+            let underThisDefinition = earlier.last(where: { $0.pipelineSHA256 == pipelineSHA })
+            if let loaded = underThisDefinition ?? (reload ? nil : earlier.last) {
                 outcome.status = .alreadyLoaded
-                outcome.batchId = latest.batchId
-                outcome.loadedUnderEarlierDefinition = latest.pipelineSHA256 != pipelineSHA
-                var metadata: Logger.Metadata = ["batch_id": "\(latest.batchId.uuidString.lowercased())", "pipeline": "\(pipeline.name)",
+                outcome.batchId = loaded.batchId
+                outcome.loadedUnderEarlierDefinition = underThisDefinition == nil
+                var metadata: Logger.Metadata = ["batch_id": "\(loaded.batchId.uuidString.lowercased())", "pipeline": "\(pipeline.name)",
                                                  "input_sha256": "\(input.sha256)"]
                 if outcome.loadedUnderEarlierDefinition {
-                    metadata["loaded_under_sha256"] = "\(latest.pipelineSHA256)"
+                    metadata["loaded_under_sha256"] = "\(loaded.pipelineSHA256)"
                     logger.notice("already loaded under an earlier pipeline definition; `run --reload` loads it again and supersedes that batch",
                                   metadata: metadata)
                 } else {

@@ -15,9 +15,11 @@ struct RunCommand: ParsableCommand {
             clinload run --all --input-dir DIR     load every file of a drop folder through the pipeline whose \
             `source.match` pattern claims it; one such run at a time (a second exits with 75)
 
-            A file loads once per pipeline, whatever definition loaded it. --reload loads it again under the \
-            current definition as a new batch that supersedes the earlier one: that batch's rows in per-batch \
-            tables (events, reference data) are removed in the same transaction; patients are updated.
+            A file loads once per pipeline, whatever definition loaded it. --reload loads files an earlier \
+            definition loaded again, under the current one, as new batches that supersede the earlier ones: \
+            their rows in per-batch tables (events, reference data) are removed in the same transaction; \
+            patients are updated. Files the current definition loaded stay skipped, so an interrupted \
+            `run --all --reload` can simply be run again.
             """)
 
     @Argument(help: "Pipeline name (from --pipelines) or path to a pipeline YAML file, then input files.")
@@ -32,7 +34,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Folder of pipeline definitions.")
     var pipelines: String = "pipelines"
 
-    @Flag(help: "Load files an earlier batch of the same pipeline loaded again, superseding that batch.")
+    @Flag(help: "Load files that an earlier definition of their pipeline loaded again, superseding those batches.")
     var reload = false
 
     @OptionGroup var global: GlobalOptions

@@ -41,11 +41,7 @@ struct AuditLogTests {
         defer { store.cleanUp() }
         #expect(try store.run(try store.generated(rows: 5)).status == .loaded)
         // The same pipeline with an edited definition (here only a comment differs).
-        let original = try String(contentsOf: Repository.pipelines.appendingPathComponent("synthea_patients.yaml"), encoding: .utf8)
-        let edited = store.folder.appendingPathComponent("synthea_patients.yaml")
-        try (original.replacingOccurrences(of: "../schemas/", with: Repository.root.appendingPathComponent("schemas").path + "/")
-             + "# reviewed 2026-11-30\n").write(to: edited, atomically: true, encoding: .utf8)
-        let pipeline = try DefinitionLoader.loadPipeline(edited.path, pipelinesDirectory: store.folder)
+        let pipeline = try store.editedPipeline().pipeline
         #expect(try store.run(try store.generated(rows: 5, seed: 2, name: "b.csv"), pipeline: pipeline).status == .loaded)
         #expect(try store.count("SELECT count(*) FROM etl.audit_log WHERE event = 'pipeline_definition_changed'") == 1)
         #expect(try store.run(try store.generated(rows: 5, seed: 3, name: "c.csv"), pipeline: pipeline).status == .loaded)

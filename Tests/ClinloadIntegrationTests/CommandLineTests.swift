@@ -96,8 +96,11 @@ struct CommandLineTests {
         #expect(second.status == 0)
         #expect(second.stdout.contains("already_loaded"))
         #expect(second.stderr.contains("already loaded"))
-        // --reload loads it again as a new batch that supersedes the first.
-        let reloaded = try CLI.run(["run", "synthea_patients", valid, "--reload"] + common, in: store.folder)
+        // --reload: nothing to do under the same definition; under an edited one, a
+        // new batch that supersedes the first.
+        let same = try CLI.run(["run", "synthea_patients", valid, "--reload"] + common, in: store.folder)
+        #expect(same.status == 0 && same.stdout.contains("already_loaded"), "stderr: \(same.stderr)")
+        let reloaded = try CLI.run(["run", try store.editedPipeline().path, valid, "--reload"] + common, in: store.folder)
         #expect(reloaded.status == 0, "stderr: \(reloaded.stderr)")
         #expect(reloaded.stdout.contains("supersedes batch"))
         #expect(try store.count("SELECT count(*) FROM etl.batches WHERE state = 'superseded'") == 1)

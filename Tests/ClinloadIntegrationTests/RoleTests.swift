@@ -76,7 +76,7 @@ struct RoleTests {
         #expect(try store.count("SELECT count(*) FROM identity.patient WHERE batch_id = $1::uuid", [.text(rejected.batchId!.uuidString)]) == 0)
         #expect(try store.count("SELECT count(*) FROM identity.patient") == 40)
         // A reload supersedes the loaded batch through its function, too.
-        let reloaded = runner.run(pipeline: try store.pipeline(), file: file, reload: true)
+        let reloaded = runner.run(pipeline: try store.editedPipeline().pipeline, file: file, reload: true)
         #expect(reloaded.status == .loaded && reloaded.superseded.count == 1, "\(String(describing: reloaded.error))")
         for statement in ["DELETE FROM identity.patient", "DELETE FROM clinical.patient", "DELETE FROM clinical.condition"] {
             #expect(try sqlstate(loaderURL, statement) == PostgresError.SQLState.insufficientPrivilege, "\(statement)")
@@ -109,7 +109,7 @@ struct RoleTests {
         let rejected = runner.run(pipeline: pipeline, file: try messages(600, seed: 8, invalidEvery: 10, name: "bad.xml"))
         #expect(rejected.status == .rejected, "\(String(describing: rejected.error))")
         #expect(try store.count("SELECT count(*) FROM clinical.encounter WHERE batch_id = $1::uuid", [.text(rejected.batchId!.uuidString)]) == 0)
-        let reloaded = runner.run(pipeline: pipeline, file: good, reload: true)
+        let reloaded = runner.run(pipeline: try store.editedPipeline("hl7v2_adt").pipeline, file: good, reload: true)
         #expect(reloaded.status == .loaded && reloaded.superseded == [loaded.batchId!], "\(String(describing: reloaded.error))")
         #expect(try store.count("SELECT count(*) FROM clinical.encounter") == encounters)
     }

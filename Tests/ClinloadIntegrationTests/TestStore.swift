@@ -92,6 +92,16 @@ struct TestStore {
         try DefinitionLoader.loadPipeline(name, pipelinesDirectory: Repository.pipelines)
     }
 
+    /// The repository's pipeline `name` with a comment added, written into the
+    /// test folder: another definition hash, the same behaviour.
+    func editedPipeline(_ name: String = "synthea_patients") throws -> (path: String, pipeline: LoadedPipeline) {
+        let original = try String(contentsOf: Repository.pipelines.appendingPathComponent("\(name).yaml"), encoding: .utf8)
+        let edited = folder.appendingPathComponent("\(name).yaml")
+        try (original.replacingOccurrences(of: "../schemas/", with: Repository.root.appendingPathComponent("schemas").path + "/")
+             + "# reviewed 2026-11-30\n").write(to: edited, atomically: true, encoding: .utf8)
+        return (edited.path, try DefinitionLoader.loadPipeline(edited.path, pipelinesDirectory: folder))
+    }
+
     /// Runs one file through a fresh runner on its own connection (`chunkSize`:
     /// records per chunk, small to put chunk boundaries inside a small file).
     func run(_ path: String, pipeline: LoadedPipeline? = nil, chunkSize: Int? = nil, reload: Bool = false) throws -> BatchOutcome {
