@@ -42,6 +42,7 @@ CLINICAL = ["birth_year", "death_year", "sex", "race", "ethnicity", "marital_sta
 def main() -> None:
     dsn, path, identity_table, clinical_table = sys.argv[1:5]
     data_key, key_id, batch_id = os.urandom(32), uuid.uuid4(), uuid.uuid4()
+    key_bytes = key_id.bytes
     blind_key = os.urandom(32)
     aead = AESGCM(data_key)
     prefixes = [(f"{identity_table}/{column}/").encode() for _, column in IDENTITY]
@@ -56,7 +57,7 @@ def main() -> None:
         header = next(reader)
         at = {name: i for i, name in enumerate(header)}
         sources = [at[name] for name, _ in IDENTITY]
-        birth_at, death_at, zip_at = at["BIRTHDATE"], at["DEATHDATE"], at["ZIP"]
+        id_at, birth_at, death_at, zip_at = at["Id"], at["BIRTHDATE"], at["DEATHDATE"], at["ZIP"]
         clinical_sources = [at[name] for name in ("GENDER", "RACE", "ETHNICITY", "MARITAL", "STATE")]
         money_sources = [at["HEALTHCARE_EXPENSES"], at["HEALTHCARE_COVERAGE"]]
         with vault.cursor().copy(f"COPY {identity_table} ({identity_columns}) FROM STDIN") as vault_copy, \
@@ -64,7 +65,7 @@ def main() -> None:
             for ordinal, row in enumerate(reader, start=1):
                 surrogate = uuid.uuid4()
                 s = surrogate.bytes
-                blind = hmac.new(blind_key, b"synthea\x00" + row[at["Id"]].strip().upper().encode(),
+                blind = hmac.new(blind_key, b"synthea\x00" + row[id_at].strip().upper().encode(),
                                  hashlib.sha256).digest()
                 sealed = []
                 for prefix, source in zip(prefixes, sources):
@@ -73,8 +74,8 @@ def main() -> None:
                         sealed.append(None)
                         continue
                     nonce = os.urandom(12)
-                    sealed.append(b"\x01" + key_id.bytes + nonce
-                                  + aead.encrypt(nonce, value.encode(), prefix + s + key_id.bytes))
+                    sealed.append(b"\x01" + key_bytes + nonce
+                                  + aead.encrypt(nonce, value.encode(), prefix + s + key_bytes))
                 vault_copy.write_row([surrogate, blind, key_id, batch_id, ordinal] + sealed)
                 birth, death, zip_code = row[birth_at], row[death_at], row[zip_at]
                 clinical_copy.write_row(
@@ -84,6 +85,7 @@ def main() -> None:
                     + [row[i] or None for i in money_sources])
         vault.commit()
         clinical.commit()
+
 
 if __name__ == "__main__":
     main()
