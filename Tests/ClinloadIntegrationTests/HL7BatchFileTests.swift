@@ -1,7 +1,6 @@
 import ClinloadCore
 import ClinloadEngine
 import ClinloadPostgres
-import ClinloadSynth
 import ClinloadXML
 import Foundation
 import Testing
@@ -12,18 +11,10 @@ import Testing
 /// a truncated file commits nothing.
 @Suite("HL7 v2 XML batch files")
 struct HL7BatchFileTests {
-    func generate(_ store: TestStore, messages: Int, seed: UInt64, invalidEvery: Int? = nil, kinds: HL7v2MessageGenerator.MessageKinds = .adt,
-                  name: String) throws -> (path: String, summary: HL7v2MessageGenerator.Summary) {
-        let path = store.folder.appendingPathComponent(name).path
-        let summary = try HL7v2MessageGenerator(options: .init(size: .messages(messages), seed: seed, kinds: kinds, invalidEvery: invalidEvery))
-            .write(to: path)
-        return (path, summary)
-    }
-
     @Test func invalidMessagesAreQuarantinedAndTheRestLoad() throws {
         let store = try TestStore()
         defer { store.cleanUp() }
-        let (path, summary) = try generate(store, messages: 400, seed: 7, invalidEvery: 100, name: "adt.xml")
+        let (path, summary) = try store.generatedMessages(400, seed: 7, invalidEvery: 100, name: "adt.xml")
         #expect(summary.invalidMessages == 4)
         let outcome = try store.run(path, pipeline: store.pipeline("hl7v2_adt"))
         #expect(outcome.status == .loaded, "\(String(describing: outcome.error))")
@@ -70,7 +61,7 @@ struct HL7BatchFileTests {
     @Test func codedResultsGoToValueCodeAndTextToValueText() throws {
         let store = try TestStore()
         defer { store.cleanUp() }
-        let (path, _) = try generate(store, messages: 200, seed: 11, kinds: .oru, name: "oru.xml")
+        let (path, _) = try store.generatedMessages(200, seed: 11, kinds: .oru, name: "oru.xml")
         #expect(try store.run(path, pipeline: store.pipeline("hl7v2_oru")).status == .loaded)
         #expect(try store.count("SELECT count(*) FROM clinical.observation WHERE value_type = 'CWE' AND value_code IS NOT NULL") > 0)
         #expect(try store.count("SELECT count(*) FROM clinical.observation WHERE value_type = 'CWE' AND (value_text IS NOT NULL OR value_code IS NULL)") == 0)
@@ -99,7 +90,7 @@ struct HL7BatchFileTests {
             text = text.replacingOccurrences(of: #"<BTS\.1>\d+</BTS\.1>"#, with: "<BTS.1>\(total)</BTS.1>", options: .regularExpression)
             return try store.write(text, name: name)
         }
-        let (first, _) = try generate(store, messages: 300, seed: 21, name: "first.xml")
+        let (first, _) = try store.generatedMessages(300, seed: 21, name: "first.xml")
         let again = try withCopies(of: first, in: first, atStart: false, name: "again.xml")
         let outcome = try store.run(again, pipeline: store.pipeline("hl7v2_adt"))
         #expect(outcome.status == .loaded, "\(String(describing: outcome.error))")
@@ -115,7 +106,7 @@ struct HL7BatchFileTests {
         let patient = try #require(try connection.query("SELECT surrogate_id::text FROM identity.patient WHERE source_ordinal = 301").string(0, 0))
 
         // Another file holding that patient first and last (302 messages: three chunks).
-        let (other, _) = try generate(store, messages: 300, seed: 22, name: "other.xml")
+        let (other, _) = try store.generatedMessages(300, seed: 22, name: "other.xml")
         let later = try withCopies(of: first, in: other, atStart: true, name: "later.xml")
         let second = try store.run(later, pipeline: store.pipeline("hl7v2_adt"))
         #expect(second.status == .loaded, "\(String(describing: second.error))")
@@ -134,7 +125,7 @@ struct HL7BatchFileTests {
         let store = try TestStore()
         defer { store.cleanUp() }
         // Three chunks of records: event rows move on per chunk, and are taken back.
-        let (path, _) = try generate(store, messages: 600, seed: 8, invalidEvery: 10, name: "bad.xml")
+        let (path, _) = try store.generatedMessages(600, seed: 8, invalidEvery: 10, name: "bad.xml")
         let outcome = try store.run(path, pipeline: store.pipeline("hl7v2_adt"))
         #expect(outcome.status == .rejected)
         #expect(outcome.counts.recordsRead == 600 && outcome.counts.recordsQuarantined == 60)
@@ -148,7 +139,7 @@ struct HL7BatchFileTests {
     @Test func aTruncatedFileIsAnErrorAndCommitsNothing() throws {
         let store = try TestStore()
         defer { store.cleanUp() }
-        let (path, _) = try generate(store, messages: 50, seed: 9, name: "full.xml")
+        let (path, _) = try store.generatedMessages(50, seed: 9, name: "full.xml")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         let cut = try store.write(String(decoding: bytes.prefix(bytes.count * 2 / 3), as: UTF8.self), name: "cut.xml")
         let outcome = try store.run(cut, pipeline: store.pipeline("hl7v2_adt"))
@@ -162,8 +153,8 @@ struct HL7BatchFileTests {
     @Test func resultsJoinTheAdmissionsOfTheSamePatients() throws {
         let store = try TestStore()
         defer { store.cleanUp() }
-        let adt = try generate(store, messages: 60, seed: 5, kinds: .adt, name: "adt.xml")
-        let oru = try generate(store, messages: 60, seed: 5, kinds: .oru, name: "oru.xml")
+        let adt = try store.generatedMessages(60, seed: 5, kinds: .adt, name: "adt.xml")
+        let oru = try store.generatedMessages(60, seed: 5, kinds: .oru, name: "oru.xml")
         #expect(try store.run(adt.path, pipeline: store.pipeline("hl7v2_adt")).status == .loaded)
         let results = try store.run(oru.path, pipeline: store.pipeline("hl7v2_oru"))
         #expect(results.status == .loaded, "\(String(describing: results.error))")

@@ -1,9 +1,7 @@
 import ClinloadCore
 import ClinloadEngine
 import ClinloadPostgres
-import ClinloadSynth
 import Foundation
-import Logging
 import Testing
 
 @Suite("Least-privilege roles")
@@ -33,11 +31,8 @@ struct RoleTests {
         defer { store.cleanUp() }
         let loaderURL = try login("clinload_loader", store: store)
         // clinload runs as the loader against an existing, migrated database.
-        let connection = try RunEnvironment(home: store.folder, databaseURL: loaderURL, keyURI: store.keyURI).connect()
+        let (connection, runner) = try store.runner(url: loaderURL)
         defer { connection.close() }
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let runner = BatchRunner(connection: connection, keyProvider: try store.keyProvider(), logger: logger)
         let outcome = runner.run(pipeline: try store.pipeline(), file: try store.generated(rows: 40, invalidEvery: 25))
         #expect(outcome.status == .loaded, "\(String(describing: outcome.error))")
         #expect(outcome.counts.recordsQuarantined == 1)
@@ -62,11 +57,8 @@ struct RoleTests {
         let store = try TestStore()
         defer { store.cleanUp() }
         let loaderURL = try login("clinload_loader", store: store)
-        let connection = try RunEnvironment(home: store.folder, databaseURL: loaderURL, keyURI: store.keyURI).connect()
+        let (connection, runner) = try store.runner(url: loaderURL)
         defer { connection.close() }
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let runner = BatchRunner(connection: connection, keyProvider: try store.keyProvider(), logger: logger)
         runner.chunkSize = 16
         let file = try store.generated(rows: 40)
         #expect(runner.run(pipeline: try store.pipeline(), file: file).status == .loaded)
@@ -89,24 +81,15 @@ struct RoleTests {
         let store = try TestStore()
         defer { store.cleanUp() }
         let loaderURL = try login("clinload_loader", store: store)
-        let connection = try RunEnvironment(home: store.folder, databaseURL: loaderURL, keyURI: store.keyURI).connect()
+        let (connection, runner) = try store.runner(url: loaderURL)
         defer { connection.close() }
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let runner = BatchRunner(connection: connection, keyProvider: try store.keyProvider(), logger: logger)
         let pipeline = try store.pipeline("hl7v2_adt")
-        func messages(_ count: Int, seed: UInt64, invalidEvery: Int?, name: String) throws -> String {
-            let path = store.folder.appendingPathComponent(name).path
-            _ = try HL7v2MessageGenerator(options: .init(size: .messages(count), seed: seed, kinds: .adt, invalidEvery: invalidEvery))
-                .write(to: path)
-            return path
-        }
-        let good = try messages(300, seed: 3, invalidEvery: nil, name: "adt.xml")
+        let good = try store.generatedMessages(300, seed: 3, name: "adt.xml").path
         let loaded = runner.run(pipeline: pipeline, file: good)
         #expect(loaded.status == .loaded, "\(String(describing: loaded.error))")
         let encounters = try store.count("SELECT count(*) FROM clinical.encounter")
         #expect(encounters > 0)
-        let rejected = runner.run(pipeline: pipeline, file: try messages(600, seed: 8, invalidEvery: 10, name: "bad.xml"))
+        let rejected = runner.run(pipeline: pipeline, file: try store.generatedMessages(600, seed: 8, invalidEvery: 10, name: "bad.xml").path)
         #expect(rejected.status == .rejected, "\(String(describing: rejected.error))")
         #expect(try store.count("SELECT count(*) FROM clinical.encounter WHERE batch_id = $1::uuid", [.text(rejected.batchId!.uuidString)]) == 0)
         let reloaded = runner.run(pipeline: try store.editedPipeline("hl7v2_adt").pipeline, file: good, reload: true)

@@ -121,6 +121,24 @@ struct TestStore {
         return path
     }
 
+    /// Writes a generated HL7 v2 XML batch file into the test folder.
+    func generatedMessages(_ messages: Int, seed: UInt64, invalidEvery: Int? = nil, kinds: HL7v2MessageGenerator.MessageKinds = .adt,
+                           name: String) throws -> (path: String, summary: HL7v2MessageGenerator.Summary) {
+        let path = folder.appendingPathComponent(name).path
+        let summary = try HL7v2MessageGenerator(options: .init(size: .messages(messages), seed: seed, kinds: kinds, invalidEvery: invalidEvery))
+            .write(to: path)
+        return (path, summary)
+    }
+
+    /// A batch runner on its own connection as the given login (`url`), logging
+    /// nothing; close `connection` when done.
+    func runner(url: String) throws -> (connection: PostgresConnection, runner: BatchRunner) {
+        let connection = try RunEnvironment(home: folder, databaseURL: url, keyURI: keyURI).connect()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return (connection, BatchRunner(connection: connection, keyProvider: try keyProvider(), logger: logger))
+    }
+
     func write(_ text: String, name: String) throws -> String {
         let path = folder.appendingPathComponent(name).path
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
