@@ -37,7 +37,7 @@ extension BatchRunner {
         func collectMove() throws {
             guard moving else { return }
             moving = false
-            moved += try connection.collectSent()[0]   // the INSERT, then the TRUNCATE
+            moved += try connection.collectSent()[1]   // the staging COPY, the INSERT, the TRUNCATE
         }
         var atEnd = false
         while !atEnd {

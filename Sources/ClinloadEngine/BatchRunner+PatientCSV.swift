@@ -8,29 +8,35 @@ import Foundation
 
 extension BatchRunner {
     /// A patient file (CSV, `defines`): one vault row and one clinical row per
-    /// record, a chunk at a time, with the server merging one chunk while this
+    /// record, a chunk at a time, with the server loading one chunk while this
     /// process reads, validates and encrypts the next (two cores, both busy):
     ///
-    ///     read + validate + encrypt chunk k ‖ server merges chunk k-1
-    ///     look up chunk k's blind indexes (this batch's rows included)
-    ///     COPY chunk k into the staging table
-    ///     send chunk k's merge, without waiting
+    ///     read + validate chunk k             ‖ server loads chunk k-1
+    ///     send chunk k's look-up (it runs after chunk k-1)
+    ///     encrypt chunk k                     ‖ server loads chunk k-1, looks up chunk k
+    ///     collect chunk k-1's counts and chunk k's look-up
+    ///     send chunk k: COPY its staging rows, move them on, COPY its new
+    ///     patients' vault rows
     ///
-    /// The look-up must wait for chunk k-1's merge (it finds repeats of patients
-    /// that chunk inserted), and a value's encryption binds its surrogate. So the
-    /// chunk is encrypted *before* the look-up, as if every patient were new (a
-    /// fresh random surrogate each); only the rows of patients the look-up finds
-    /// in the vault are encrypted again, under their surrogate. A first load
-    /// encrypts once, while the server is busy with the previous chunk, instead of
-    /// between the look-up and the COPY with the server idle.
+    /// Nothing is waited for but the look-up's answer. It must see chunk k-1
+    /// (repeats of patients that chunk inserted), and a value's encryption binds
+    /// its surrogate. So the chunk is encrypted *before* the answer, as if every
+    /// patient were new (a fresh random surrogate each); only the rows of
+    /// patients the look-up finds in the vault are encrypted again, under their
+    /// surrogate. A first load encrypts once, while the server works.
     ///
-    /// The staging table holds one chunk, so it stays in the session's temporary
-    /// buffers however large the file. New patients go straight on to the final
-    /// tables; rows of patients already in the vault wait in a deferred table and
-    /// update them only at the end, once the batch is known not to be rejected (a
-    /// rejected batch deletes the new rows it inserted, and no committed row was
-    /// touched). A record repeating a patient of this file is quarantined as it is
-    /// read (rule `unique` on the natural key), with the record at hand to encrypt.
+    /// Sent work moves while this process pumps it (`pumpSent`, every 32
+    /// records): the server gets COPY data as fast as it takes it, and never
+    /// waits for this process to finish a chunk.
+    ///
+    /// New patients' vault rows go straight into the vault. The staging table
+    /// holds the rest of one chunk (clinical values, known patients' rows), so it
+    /// stays in the session's temporary buffers however large the file. Rows of
+    /// patients already in the vault wait in a deferred table and update them
+    /// only at the end, once the batch is known not to be rejected (a rejected
+    /// batch deletes the new rows it inserted, and no committed row was touched).
+    /// A record repeating a patient of this file is quarantined as it is read
+    /// (rule `unique` on the natural key), with the record at hand to encrypt.
     func stagePatientCSV(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> StagedLoad {
         let vault = try PatientVault(pipeline: pipeline, work: work, connection: connection)
         let (validator, splitter, loader) = (vault.validator, vault.splitter, vault.loader)
@@ -42,16 +48,24 @@ extension BatchRunner {
         var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
         var firstInChunk = Set<[UInt8]>()
         var rows: [(index: Int, known: UUID?)] = []   // the records to stage, with the surrogate of a known patient
-        var asNew: [UInt8] = []   // each record's staging row as a new patient's...
-        var rowInAsNew = [Range<Int>](repeating: 0..<0, count: chunkSize)   // ...at these bytes
+        // Each record encrypted as a new patient's: its vault row and its staging row, at these bytes.
+        var newVaultRows: [UInt8] = [], newStagingRows: [UInt8] = []
+        var vaultCapacity = 0   // of the largest chunk yet: a buffer sent on is not reused
+        var rowInVault = [Range<Int>](repeating: 0..<0, count: chunkSize)
+        var rowInStaging = [Range<Int>](repeating: 0..<0, count: chunkSize)
         var inserted = (identity: 0, clinical: 0)
-        var merging = false
-        func collectMerge() throws {
-            guard merging else { return }
-            merging = false
-            let affected = try connection.collectSent()
-            inserted.identity += affected[0]
+        var sending: (deferring: Bool, vaultRows: Bool)?
+        /// Waits for what was sent: the previous chunk's work, then the look-up
+        /// (if one was sent), whose rows it returns.
+        func collectSent() throws -> PostgresResult? {
+            let (affected, results) = try connection.collectSentResults()
+            guard let sent = sending else { return results.first }
+            sending = nil
+            // The staging COPY; the clinical INSERT, the deferring INSERT, the
+            // TRUNCATE; the vault COPY; then the look-up's three statements.
             inserted.clinical += affected[1]
+            if sent.vaultRows { inserted.identity += affected[sent.deferring ? 4 : 3] }
+            return results.first
         }
 
         var atEnd = false
@@ -60,16 +74,28 @@ extension BatchRunner {
             (kept, atEnd) = try readValidChunk(reader, header: header, validator: validator, columns: splitter.clinical,
                                                subjectKey: splitter.subjectKey, work: work, counts: &counts,
                                                chunk: &chunk, blindIndexes: &blindIndexes)
-            asNew.removeAll(keepingCapacity: true)
+            // The look-up runs on the server after the previous chunk, while this
+            // process encrypts.
+            if kept > 0 { try loader.sendSubjectsLookup(blindIndexes: Array(blindIndexes[0..<kept]), batchId: work.batchId) }
+            if newVaultRows.isEmpty { newVaultRows.reserveCapacity(vaultCapacity) } else { newVaultRows.removeAll(keepingCapacity: true) }
+            newVaultRows += BinaryCopyEncoder.header
+            newStagingRows.removeAll(keepingCapacity: true)
             for i in 0..<kept {
-                let start = asNew.count
-                try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: try UUID.random(from: random),
-                                              known: false, blindIndex: blindIndexes[i], sealer: work.sealer,
-                                              pseudonyms: work.pseudonyms, into: &asNew)
-                rowInAsNew[i] = start..<asNew.count
+                let surrogate = try UUID.random(from: random)
+                let provenance = chunk[i].provenance
+                var start = newVaultRows.count
+                try splitter.appendIdentityRow(chunk[i], provenance: provenance, surrogate: surrogate, blindIndex: blindIndexes[i],
+                                               dataKeyId: work.dataKeyId, batchId: work.batchId, sealer: work.sealer, into: &newVaultRows)
+                rowInVault[i] = start..<newVaultRows.count
+                start = newStagingRows.count
+                try splitter.appendStagingRow(chunk[i], provenance: provenance, surrogate: surrogate, known: false,
+                                              blindIndex: blindIndexes[i], sealer: work.sealer, pseudonyms: work.pseudonyms,
+                                              into: &newStagingRows)
+                rowInStaging[i] = start..<newStagingRows.count
+                if i & 31 == 0 { try connection.pumpSent() }
             }
-            try collectMerge()
-            let subjects = try loader.subjects(blindIndexes: Array(blindIndexes[0..<kept]), batchId: work.batchId)
+            vaultCapacity = max(vaultCapacity, newVaultRows.count)
+            let subjects = try collectSent().map(VaultLoader.subjects(in:)) ?? [:]
             firstInChunk.removeAll(keepingCapacity: true)
             rows.removeAll(keepingCapacity: true)
             for i in 0..<kept {
@@ -82,27 +108,39 @@ extension BatchRunner {
             }
             try work.quarantine.flush()
             if !rows.isEmpty {
-                try connection.copyIn(loader.copyStatement) { writer in
-                    writer.buffer.append(contentsOf: BinaryCopyEncoder.header)
-                    for (i, known) in rows {
-                        if let known {
-                            try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: known,
-                                                          known: true, blindIndex: blindIndexes[i], sealer: work.sealer,
-                                                          pseudonyms: work.pseudonyms, into: &writer.buffer)
-                        } else {
-                            writer.buffer.append(contentsOf: asNew[rowInAsNew[i]])
-                        }
-                        try writer.flushIfFull()
-                    }
-                    writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
+                var staging = BinaryCopyEncoder.header
+                var vaultRows: [UInt8]
+                let allNew = rows.count == kept && !rows.contains { $0.known != nil }
+                if allNew {
+                    vaultRows = newVaultRows
+                    newVaultRows = []
+                } else {
+                    vaultRows = BinaryCopyEncoder.header
                 }
-                try connection.send(vault.chunkMergeSQL(deferringKnown: rows.contains { $0.known != nil }))
-                merging = true
+                var deferring = false
+                for (i, known) in rows {
+                    if let known {
+                        deferring = true
+                        try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: known,
+                                                      known: true, blindIndex: blindIndexes[i], sealer: work.sealer,
+                                                      pseudonyms: work.pseudonyms, into: &staging)
+                    } else {
+                        staging.append(contentsOf: newStagingRows[rowInStaging[i]])
+                        if !allNew { vaultRows.append(contentsOf: newVaultRows[rowInVault[i]]) }
+                    }
+                }
+                staging += BinaryCopyEncoder.trailer
+                vaultRows += BinaryCopyEncoder.trailer
+                let hasVaultRows = vaultRows.count > BinaryCopyEncoder.header.count + BinaryCopyEncoder.trailer.count
+                try connection.sendCopy(loader.copyStatement, data: staging)
+                try connection.send(vault.chunkMergeSQL(deferringKnown: deferring))
+                if hasVaultRows { try connection.sendCopy(loader.identityCopyStatement, data: vaultRows) }
+                sending = (deferring, hasVaultRows)
             }
             progress?(reader.bytesRead, work.input.bytes, counts.recordsRead)
             try stopIfCancelled()
         }
-        try collectMerge()
+        _ = try collectSent()
         let expected = counts.recordsLoaded
         return StagedLoad(
             merge: {

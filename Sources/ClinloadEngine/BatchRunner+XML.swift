@@ -55,61 +55,71 @@ extension BatchRunner {
         var vault = (inserted: 0, clinical: 0, deferred: 0)
         var patientsUpdated = 0   // patients of earlier batches this file updates
         var movedRows = [Int](repeating: 0, count: stages.count)
-        var sent: (deferring: Bool, groups: [Int])?
+        var sending: (deferring: Bool, groups: [Int], vaultRows: Bool)?
         func collectMoves() throws {
-            guard let moving = sent else { return }
-            sent = nil
+            guard let sent = sending else { return }
+            sending = nil
             let affected = try connection.collectSent()
-            // The vault's INSERTs (identity, clinical, deferred when deferring) and
-            // TRUNCATE, then each group's INSERT and TRUNCATE.
-            vault.inserted += affected[0]
-            vault.clinical += affected[1]
-            if moving.deferring { vault.deferred += affected[2] }
-            let first = moving.deferring ? 4 : 3
-            for (k, g) in moving.groups.enumerated() { movedRows[g] += affected[first + 2 * k] }
+            // The staging COPYs (the vault's, then each group's); the vault's
+            // INSERTs (clinical, deferred when deferring) and TRUNCATE, then each
+            // group's INSERT and TRUNCATE; the vault COPY of new patients.
+            let merge = 1 + sent.groups.count
+            vault.clinical += affected[merge]
+            if sent.deferring { vault.deferred += affected[merge + 1] }
+            let first = merge + (sent.deferring ? 3 : 2)
+            for (k, g) in sent.groups.enumerated() { movedRows[g] += affected[first + 2 * k] }
+            if sent.vaultRows { vault.inserted += affected[first + 2 * sent.groups.count] }
         }
 
         let pipe = XMLRecordPipe()
         var firstInChunk = Set<[UInt8]>()
         func flushChunk() throws {
             try collectMoves()
+            try work.quarantine.flush()
             guard !chunk.isEmpty else { return }
             let subjects = try loader.subjects(blindIndexes: chunk.map(\.blindIndex), batchId: work.batchId)
             var deferring = false
             firstInChunk.removeAll(keepingCapacity: true)
-            try connection.copyIn(loader.copyStatement) { writer in
-                writer.buffer.append(contentsOf: BinaryCopyEncoder.header)
-                for record in chunk {
-                    let subject = subjects[record.blindIndex]
-                    let first = firstInChunk.insert(record.blindIndex).inserted
-                    if let subject, !subject.inThisBatch, first { patientsUpdated += 1 }
-                    let known = subject != nil || !first
-                    deferring = deferring || known
-                    let surrogate = try subject?.surrogate ?? work.surrogates.surrogate(blindIndex: record.blindIndex)
-                    try splitter.appendStagingRow(
-                        XMLFieldView(tree: record.tree, values: record.mapped.fields),
-                        provenance: RecordProvenance(ordinal: record.info.ordinal, line: record.info.line),
-                        surrogate: surrogate, known: known, blindIndex: record.blindIndex, sealer: work.sealer,
-                        pseudonyms: work.pseudonyms, into: &writer.buffer)
-                    try writer.flushIfFull()
-                    for (g, rows) in record.mapped.rows.enumerated() {
-                        for (k, values) in rows.enumerated() {
-                            stages[g].beginRow(surrogate: surrogate, ordinal: record.info.ordinal, item: k + 1)
-                            try stages[g].appendValues {
-                                try groupColumns[g].append(XMLFieldView(tree: record.tree, values: values), pseudonyms: work.pseudonyms, into: &$0)
-                            }
-                            stagedRows[g] += 1
+            var staging = BinaryCopyEncoder.header
+            var vaultRows = BinaryCopyEncoder.header
+            var newPatients = 0
+            for record in chunk {
+                let subject = subjects[record.blindIndex]
+                let first = firstInChunk.insert(record.blindIndex).inserted
+                if let subject, !subject.inThisBatch, first { patientsUpdated += 1 }
+                let known = subject != nil || !first
+                deferring = deferring || known
+                let surrogate = try subject?.surrogate ?? work.surrogates.surrogate(blindIndex: record.blindIndex)
+                let fields = XMLFieldView(tree: record.tree, values: record.mapped.fields)
+                let provenance = RecordProvenance(ordinal: record.info.ordinal, line: record.info.line)
+                try splitter.appendStagingRow(fields, provenance: provenance, surrogate: surrogate, known: known,
+                                              blindIndex: record.blindIndex, sealer: work.sealer, pseudonyms: work.pseudonyms,
+                                              into: &staging)
+                if !known {
+                    newPatients += 1
+                    try splitter.appendIdentityRow(fields, provenance: provenance, surrogate: surrogate, blindIndex: record.blindIndex,
+                                                   dataKeyId: work.dataKeyId, batchId: work.batchId, sealer: work.sealer,
+                                                   into: &vaultRows)
+                }
+                for (g, rows) in record.mapped.rows.enumerated() {
+                    for (k, values) in rows.enumerated() {
+                        stages[g].beginRow(surrogate: surrogate, ordinal: record.info.ordinal, item: k + 1)
+                        try stages[g].appendValues {
+                            try groupColumns[g].append(XMLFieldView(tree: record.tree, values: values), pseudonyms: work.pseudonyms, into: &$0)
                         }
+                        stagedRows[g] += 1
                     }
                 }
-                writer.buffer.append(contentsOf: BinaryCopyEncoder.trailer)
             }
+            staging += BinaryCopyEncoder.trailer
+            vaultRows += BinaryCopyEncoder.trailer
             let groups = stages.indices.filter { stages[$0].pendingRows > 0 }
+            try connection.sendCopy(loader.copyStatement, data: staging)
             for stage in stages { try stage.flush() }
-            try work.quarantine.flush()
             try connection.send(([patientVault.chunkMergeSQL(deferringKnown: deferring)] + groups.map { stages[$0].chunkMergeSQL(batchId: work.batchId) })
                 .joined(separator: ";\n"))
-            sent = (deferring, groups)
+            if newPatients > 0 { try connection.sendCopy(loader.identityCopyStatement, data: vaultRows) }
+            sending = (deferring, groups, newPatients > 0)
             pipe.recycle(chunk.map(\.tree))
             chunk.removeAll(keepingCapacity: true)
             chunkBytes = 0
@@ -124,6 +134,7 @@ extension BatchRunner {
         }
         var lastOffset = 0
         while let item = try pipe.take() {
+            try connection.pumpSent()   // keep the previous chunk's COPY data flowing
             let tree = item.tree
             let info = item.info
             lastOffset = info.byteOffset

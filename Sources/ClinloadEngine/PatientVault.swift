@@ -21,8 +21,8 @@ struct PatientVault {
         try loader.lockTargets()
         try loader.createStaging()
         try loader.createDeferredUpdates()
-        mergeNew = loader.chunkMergeSQL(batchId: work.batchId, dataKeyId: work.dataKeyId, deferringKnown: false)
-        mergeAll = loader.chunkMergeSQL(batchId: work.batchId, dataKeyId: work.dataKeyId, deferringKnown: true)
+        mergeNew = loader.chunkMergeSQL(batchId: work.batchId, deferringKnown: false)
+        mergeAll = loader.chunkMergeSQL(batchId: work.batchId, deferringKnown: true)
     }
 
     /// The statements that move a staged chunk on. Two versions: the pass that

@@ -57,17 +57,44 @@ final class RecordSplitter {
         try subjectKey.blindIndex(of: record, using: index, appendingTo: &out)
     }
 
-    /// Appends the record's staging row (binary COPY) to `out`.
+    /// Appends the record's staging row (binary COPY) to `out`. A new patient's
+    /// (`known` false) leaves the blind index and vault columns NULL: its vault
+    /// row goes straight into the vault table (`appendIdentityRow`).
     func appendStagingRow(
         _ record: some FieldBytes, provenance: RecordProvenance, surrogate: UUID, known: Bool, blindIndex: [UInt8],
         sealer: IdentifierSealer, pseudonyms: Pseudonymizer, into out: inout [UInt8]
     ) throws {
         BinaryCopyEncoder.beginRow(fieldCount: VaultLoader.fixedStagingColumns + identity.count + clinical.columns.count, into: &out)
         BinaryCopyEncoder.appendUUID(surrogate, into: &out)
-        BinaryCopyEncoder.appendBytes(blindIndex, into: &out)
+        if known { BinaryCopyEncoder.appendBytes(blindIndex, into: &out) } else { BinaryCopyEncoder.appendNull(into: &out) }
         BinaryCopyEncoder.appendInt64(Int64(provenance.ordinal), into: &out)
         BinaryCopyEncoder.appendInt64(Int64(provenance.line), into: &out)
         BinaryCopyEncoder.appendBool(known, into: &out)
+        if known {
+            try appendIdentifiers(record, surrogate: surrogate, sealer: sealer, into: &out)
+        } else {
+            for _ in identity { BinaryCopyEncoder.appendNull(into: &out) }
+        }
+        try clinical.append(record, pseudonyms: pseudonyms, into: &out)
+    }
+
+    /// Appends a new patient's vault row (binary COPY, `VaultLoader.identityCopyStatement`).
+    func appendIdentityRow(
+        _ record: some FieldBytes, provenance: RecordProvenance, surrogate: UUID, blindIndex: [UInt8], dataKeyId: UUID,
+        batchId: UUID, sealer: IdentifierSealer, into out: inout [UInt8]
+    ) throws {
+        BinaryCopyEncoder.beginRow(fieldCount: 5 + identity.count, into: &out)
+        BinaryCopyEncoder.appendUUID(surrogate, into: &out)
+        BinaryCopyEncoder.appendBytes(blindIndex, into: &out)
+        BinaryCopyEncoder.appendUUID(dataKeyId, into: &out)
+        BinaryCopyEncoder.appendUUID(batchId, into: &out)
+        BinaryCopyEncoder.appendInt64(Int64(provenance.ordinal), into: &out)
+        try appendIdentifiers(record, surrogate: surrogate, sealer: sealer, into: &out)
+    }
+
+    /// Each vault column's value, AES-256-GCM encrypted and bound to its column
+    /// and the surrogate (NULL for a missing value).
+    private func appendIdentifiers(_ record: some FieldBytes, surrogate: UUID, sealer: IdentifierSealer, into out: inout [UInt8]) throws {
         for field in identity {
             try record.withField(field.index) { value in
                 if validators[field.index].isMissing(value) {
@@ -79,6 +106,5 @@ final class RecordSplitter {
                 }
             }
         }
-        try clinical.append(record, pseudonyms: pseudonyms, into: &out)
     }
 }

@@ -6,11 +6,11 @@ import Foundation
 /// thread per connection at a time).
 public final class PostgresConnection {
     private var handle: OpaquePointer?
-    /// Whether `send` left statements running whose results are not yet collected.
-    private var sent = false
-    /// Row counts of sent statements that another command had to wait for before
-    /// the caller asked: kept for its `collectSent`, so no count is ever lost.
-    private var unclaimed: [Int] = []
+    /// What `send` and `sendCopy` handed over and `collectSent` has not collected.
+    private let sent = SentWork()
+    /// Results of sent work that another command had to wait for before the
+    /// caller asked: kept for its `collectSent`, so no count is ever lost.
+    private var unclaimed: (counts: [Int], rows: [PostgresResult]) = ([], [])
 
     /// Connects with libpq keyword/value pairs (`PQconnectdbParams`); a `dbname`
     /// holding a `postgresql://` URL is expanded by libpq itself. Never builds a
@@ -78,51 +78,68 @@ public final class PostgresConnection {
 
     /// Starts SQL (one or more statements, no parameters) and returns at once, so
     /// the caller can work while the server does: a batch merges one chunk while it
-    /// reads the next. `collectSent()` waits for the results. Any other command
-    /// collects them first, and throws their error if one failed (so a failure can
-    /// never go unseen until a COMMIT quietly rolls back); only a transaction's
-    /// ROLLBACK discards them.
+    /// reads the next. Several sends run in order. `collectSent()` waits for the
+    /// results. Any other command collects them first, and throws their error if
+    /// one failed (so a failure can never go unseen until a COMMIT quietly rolls
+    /// back); only a transaction's ROLLBACK discards them.
     public func send(_ sql: String) throws {
         let conn = try conn
-        try settleSent()
-        guard PQsendQuery(conn, sql) == 1 else {
-            let lost = PQstatus(conn) != CONNECTION_OK
-            throw PostgresError(kind: .connection, connectionMessage: lost ? "connection lost" : "PQsendQuery failed")
-        }
-        sent = true
+        sent.appendStatements(sql)
+        _ = try sent.pump(conn, check: check, reportingFailure: false)
     }
 
-    /// Waits for what `send` started; returns the rows each statement affected
-    /// (in order, including any another command already waited for). The first
-    /// failing statement's error is thrown (the server skips the rest).
+    /// Like `send`, for `COPY ... FROM STDIN` with all its data (a binary COPY's
+    /// header, rows and trailer): the data goes to the server as `pumpSent` and
+    /// `collectSent` let it. Counts as one statement: the rows copied.
+    public func sendCopy(_ sql: String, data: [UInt8]) throws {
+        let conn = try conn
+        sent.appendCopy(sql, data: data)
+        _ = try sent.pump(conn, check: check, reportingFailure: false)
+    }
+
+    /// Like `send`, for one statement with out-of-line parameters whose rows the
+    /// caller wants: `collectSentResults` hands them over.
+    public func sendQuery(_ sql: String, _ parameters: [PostgresParameter] = []) throws {
+        let conn = try conn
+        sent.appendQuery(sql, parameters)
+        _ = try sent.pump(conn, check: check, reportingFailure: false)
+    }
+
+    /// Moves sent work on without waiting: call often while working (every few
+    /// dozen records), or the server waits for COPY data. Throws the first error
+    /// of sent work once it is known.
+    public func pumpSent() throws {
+        guard sent.isActive else { return }
+        _ = try sent.pump(try conn, check: check)
+    }
+
+    /// Waits for what `send` and `sendCopy` started; returns the rows each
+    /// statement affected (in order, including any another command already waited
+    /// for). The first failing statement's error is thrown (nothing after it runs).
     @discardableResult
     public func collectSent() throws -> [Int] {
+        try collectSentResults().counts
+    }
+
+    /// `collectSent`, with the results of each `sendQuery` in order.
+    public func collectSentResults() throws -> (counts: [Int], rows: [PostgresResult]) {
         try settleSent()
-        defer { unclaimed = [] }
+        defer { unclaimed = ([], []) }
         return unclaimed
     }
 
-    /// Waits for sent statements, keeping their row counts for `collectSent`.
+    /// Waits for sent work, keeping its results for `collectSent`.
     private func settleSent() throws {
-        let conn = try conn
-        guard sent else { return }
-        sent = false
-        var failure: Error?
-        while let result = PQgetResult(conn) {
-            if failure == nil {
-                do { unclaimed.append(try check(result).affectedRows) } catch { failure = error }
-            } else {
-                PQclear(result)
-            }
-        }
-        if let failure { throw failure }
+        guard sent.hasPending else { return }
+        let finished = try sent.finish(try conn, check: check)
+        unclaimed.counts += finished.counts
+        unclaimed.rows += finished.rows
     }
 
     private func discardSent() {
-        unclaimed = []
-        guard sent, let handle else { return }
-        sent = false
-        drainResults(handle)
+        unclaimed = ([], [])
+        guard let handle else { return }
+        sent.abandon(handle)
     }
 
     /// Runs one statement with out-of-line parameters.
@@ -130,38 +147,8 @@ public final class PostgresConnection {
     public func query(_ sql: String, _ parameters: [PostgresParameter] = []) throws -> PostgresResult {
         let conn = try conn
         try settleSent()
-        var types: [Oid] = []
-        var formats: [Int32] = []
-        var lengths: [Int32] = []
-        var buffers: [UnsafeMutablePointer<CChar>?] = []
-        defer { buffers.forEach { free($0) } }
-        for parameter in parameters {
-            switch parameter {
-            case .text(let s):
-                types.append(0)
-                formats.append(0)
-                lengths.append(0)
-                buffers.append(strdup(s))
-            case .bytes(let b):
-                types.append(17) // bytea
-                formats.append(1)
-                lengths.append(Int32(b.count))
-                let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(b.count, 1))
-                b.withUnsafeBytes { raw in
-                    if raw.count > 0 { UnsafeMutableRawPointer(p).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
-                }
-                buffers.append(p)
-            case .null:
-                types.append(0)
-                formats.append(0)
-                lengths.append(0)
-                buffers.append(nil)
-            }
-        }
-        let result: OpaquePointer? = buffers.withUnsafeBufferPointer { values in
-            values.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: values.count) { valuePointers in
-                PQexecParams(conn, sql, Int32(parameters.count), types, valuePointers, lengths, formats, 0)
-            }
+        let result = PostgresParameter.withLibpqArrays(parameters) { count, types, values, lengths, formats in
+            PQexecParams(conn, sql, count, types, values, lengths, formats, 0)
         }
         return try check(result)
     }

@@ -1,3 +1,8 @@
+import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A statement parameter: text (server infers the type), bytes (bytea, sent
 /// binary) or NULL. Parameters travel separately from the SQL text, so values
 /// never appear in the statement (or in pg_stat_activity's query column).
@@ -7,6 +12,49 @@ public enum PostgresParameter: Sendable {
     case null
 
     public static func int(_ value: Int) -> PostgresParameter { .text(String(value)) }
+}
+
+extension PostgresParameter {
+    /// The parameters as libpq's parallel arrays (count, types, values, lengths,
+    /// formats), valid inside `body` only.
+    static func withLibpqArrays<R>(
+        _ parameters: [PostgresParameter],
+        _ body: (Int32, [Oid], UnsafePointer<UnsafePointer<CChar>?>?, [Int32], [Int32]) -> R
+    ) -> R {
+        var types: [Oid] = []
+        var formats: [Int32] = []
+        var lengths: [Int32] = []
+        var buffers: [UnsafeMutablePointer<CChar>?] = []
+        defer { buffers.forEach { free($0) } }
+        for parameter in parameters {
+            switch parameter {
+            case .text(let s):
+                types.append(0)
+                formats.append(0)
+                lengths.append(0)
+                buffers.append(strdup(s))
+            case .bytes(let b):
+                types.append(17) // bytea
+                formats.append(1)
+                lengths.append(Int32(b.count))
+                let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(b.count, 1))
+                b.withUnsafeBytes { raw in
+                    if raw.count > 0 { UnsafeMutableRawPointer(p).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+                }
+                buffers.append(p)
+            case .null:
+                types.append(0)
+                formats.append(0)
+                lengths.append(0)
+                buffers.append(nil)
+            }
+        }
+        return buffers.withUnsafeBufferPointer { values in
+            values.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(values.count, 1)) { valuePointers in
+                body(Int32(parameters.count), types, values.isEmpty ? nil : valuePointers, lengths, formats)
+            }
+        }
+    }
 }
 
 extension PostgresParameter: ExpressibleByStringLiteral {

@@ -61,15 +61,13 @@ public final class RowTableStage {
         try body(&pending)
     }
 
-    /// Sends the pending rows to the staging table.
+    /// Sends the pending rows to the staging table without waiting
+    /// (`PostgresConnection.sendCopy`: one more sent statement, the rows copied).
     public func flush() throws {
         guard pendingRows > 0 else { return }
         pending += BinaryCopyEncoder.trailer
-        let rows = pending
-        try connection.copyIn("COPY \(stagingName) FROM STDIN (FORMAT binary)") { writer in
-            writer.buffer.append(contentsOf: rows)
-        }
-        pending.removeAll(keepingCapacity: true)
+        try connection.sendCopy("COPY \(stagingName) FROM STDIN (FORMAT binary)", data: pending)
+        pending = []
         pendingRows = 0
     }
 

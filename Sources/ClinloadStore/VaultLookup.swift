@@ -43,6 +43,14 @@ public struct VaultLookup {
         return result
     }
 
+    /// `byIndex` for a look-up sent without waiting (`PostgresConnection.sendQuery`):
+    /// three sent statements, the look-up's rows the only ones kept.
+    public static func sendByIndex(_ connection: PostgresConnection, _ sql: String, _ parameters: [PostgresParameter]) throws {
+        try connection.send("SET LOCAL enable_seqscan = off")
+        try connection.sendQuery(sql, parameters)
+        try connection.send("SET LOCAL enable_seqscan TO DEFAULT")
+    }
+
     /// A bytea[] literal: {"\\x00ff...",...}; hex digits need no further escaping.
     /// Built as bytes: a chunk's look-up quotes thousands of keys.
     public static func byteaArrayLiteral(_ values: [[UInt8]]) -> String {
