@@ -9,6 +9,10 @@ import Glibc
 public enum PostgresParameter: Sendable {
     case text(String)
     case bytes([UInt8])
+    /// A `bytea[]` (one dimension, no NULLs), sent in binary: a chunk's look-up
+    /// passes thousands of keys, which as a text literal cost the client hex
+    /// encoding and the server `array_in` parsing.
+    case byteaArray([[UInt8]])
     case null
 
     public static func int(_ value: Int) -> PostgresParameter { .text(String(value)) }
@@ -41,6 +45,29 @@ extension PostgresParameter {
                 b.withUnsafeBytes { raw in
                     if raw.count > 0 { UnsafeMutableRawPointer(p).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
                 }
+                buffers.append(p)
+            case .byteaArray(let elements):
+                // Binary array format: dimensions, has-nulls flag, element type,
+                // then size and lower bound per dimension, then each element.
+                var encoded: [UInt8] = []
+                encoded.reserveCapacity(20 + elements.reduce(0) { $0 + 4 + $1.count })
+                func int32(_ v: Int32) { withUnsafeBytes(of: v.bigEndian) { encoded.append(contentsOf: $0) } }
+                int32(elements.isEmpty ? 0 : 1)   // an empty array has no dimension
+                int32(0)
+                int32(17) // bytea
+                if !elements.isEmpty {
+                    int32(Int32(elements.count))
+                    int32(1)
+                }
+                for element in elements {
+                    int32(Int32(element.count))
+                    encoded += element
+                }
+                types.append(1001) // bytea[]
+                formats.append(1)
+                lengths.append(Int32(encoded.count))
+                let p = UnsafeMutablePointer<CChar>.allocate(capacity: encoded.count)
+                encoded.withUnsafeBytes { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                 buffers.append(p)
             case .null:
                 types.append(0)

@@ -150,7 +150,7 @@ public struct VaultLoader {
     }
 
     private func subjectsParameters(_ blindIndexes: [[UInt8]], _ batchId: UUID) -> [PostgresParameter] {
-        [.text(VaultLookup.byteaArrayLiteral(blindIndexes)), .text(batchId.uuidString)]
+        [.byteaArray(blindIndexes), .text(batchId.uuidString)]
     }
 
     /// The statements that move one staged chunk on (sent without waiting, while the

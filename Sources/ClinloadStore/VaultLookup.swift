@@ -21,7 +21,7 @@ public struct VaultLookup {
         let rows = try Self.byIndex(connection) {
             try connection.query("""
                 SELECT blind_index, surrogate_id::text FROM \(identityTable) WHERE blind_index = ANY($1::bytea[])
-                """, [.text(Self.byteaArrayLiteral(blindIndexes))])
+                """, [.byteaArray(blindIndexes)])
         }
         var out: [[UInt8]: UUID] = [:]
         for r in 0..<rows.rowCount {
@@ -49,25 +49,5 @@ public struct VaultLookup {
         try connection.send("SET LOCAL enable_seqscan = off")
         try connection.sendQuery(sql, parameters)
         try connection.send("SET LOCAL enable_seqscan TO DEFAULT")
-    }
-
-    /// A bytea[] literal: {"\\x00ff...",...}; hex digits need no further escaping.
-    /// Built as bytes: a chunk's look-up quotes thousands of keys.
-    public static func byteaArrayLiteral(_ values: [[UInt8]]) -> String {
-        var literal: [UInt8] = [UInt8(ascii: "{")]
-        literal.reserveCapacity(2 + values.reduce(0) { $0 + 2 * $1.count + 6 })
-        let prefix = Array(#""\\x"#.utf8)
-        func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10 }
-        for (i, value) in values.enumerated() {
-            if i > 0 { literal.append(UInt8(ascii: ",")) }
-            literal += prefix
-            for b in value {
-                literal.append(hex(b >> 4))
-                literal.append(hex(b & 0x0F))
-            }
-            literal.append(UInt8(ascii: "\""))
-        }
-        literal.append(UInt8(ascii: "}"))
-        return String(decoding: literal, as: UTF8.self)
     }
 }

@@ -114,4 +114,14 @@ struct PostgresConnectionTests {
             #expect(try connection.collectSent() == [1])
         }
     }
+
+    @Test func aByteaArrayParameterTravelsInBinaryIntact() throws {
+        try withConnection { connection in
+            let keys: [[UInt8]] = [[0x00, 0xFF, 0x5C, 0x22], [], Array(repeating: 0x2C, count: 32), Array("{a,b}".utf8)]
+            let rows = try connection.query(
+                "SELECT k FROM unnest($1::bytea[]) WITH ORDINALITY AS u(k, n) ORDER BY n", [.byteaArray(keys)])
+            #expect((0..<rows.rowCount).map { rows.bytes($0, 0) ?? [9] } == keys)
+            #expect(try connection.query("SELECT cardinality($1::bytea[])", [.byteaArray([])]).int(0, 0) == 0)
+        }
+    }
 }
