@@ -6,10 +6,11 @@ import ClinloadStore
 import ClinloadValidate
 import Foundation
 
-/// Splits a validated record into its staging row: the surrogate key, the blind
-/// index, the vault columns (each value AES-256-GCM encrypted and bound to its
-/// column and surrogate) and the clinical columns (values or their generalised
-/// form). Compiled once per batch from the pipeline; used for every record.
+/// Splits a validated record into its rows: the vault row (surrogate key, blind
+/// index, each identifier AES-256-GCM encrypted and bound to its column and
+/// surrogate) and the staging row (clinical columns: values or their generalised
+/// form; a known patient's vault columns too). Compiled once per batch from the
+/// pipeline; used for every record.
 final class RecordSplitter {
     struct IdentityField {
         var index: Int

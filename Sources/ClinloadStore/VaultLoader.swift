@@ -133,6 +133,7 @@ public struct VaultLoader {
         try VaultLookup.sendByIndex(connection, subjectsSQL, subjectsParameters(blindIndexes, batchId))
     }
 
+    /// A look-up's rows, as `subjects` returns them.
     public static func subjects(in rows: PostgresResult) -> [[UInt8]: (surrogate: UUID, inThisBatch: Bool)] {
         var out: [[UInt8]: (UUID, Bool)] = [:]
         for r in 0..<rows.rowCount {
