@@ -267,9 +267,9 @@ public final class BatchRunner {
     ) throws -> (kept: Int, atEnd: Bool) {
         var kept = 0
         while kept < chunk.count {
-            if kept & 31 == 0 { try connection.pumpSent() }   // keep sent COPY data flowing
             guard try reader.read(into: &chunk[kept]) else { return (kept, true) }
             counts.recordsRead += 1
+            if counts.recordsRead & 31 == 0 { try connection.pumpSent() }   // keep sent COPY data flowing
             var reasons = problems(of: chunk[kept], header: header, validator: validator)
             if reasons.isEmpty { reasons = columns.violations(of: chunk[kept]) }
             if !reasons.isEmpty {
