@@ -1,6 +1,7 @@
 import ClinloadCore
 import ClinloadDefinitions
 import ClinloadExtract
+import ClinloadPostgres
 import ClinloadStore
 import ClinloadValidate
 import Foundation
@@ -10,9 +11,9 @@ extension BatchRunner {
     /// clinical row per record, keyed to a patient found in the vault by the blind
     /// index of the record's patient reference. A record naming a patient the vault
     /// does not hold is quarantined (rule `unknown_subject`): load the patient feed
-    /// first (`run --all` orders feeds that way), then replay. Each chunk moves on
-    /// to the table while the next is read (sent without waiting), so the staging
-    /// table holds one chunk however large the file.
+    /// first (`run --all` orders feeds that way), then replay. Each chunk is
+    /// COPYed into the table while the next is read (sent without waiting), so the
+    /// client holds one chunk however large the file.
     func stageEventCSV(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> StagedLoad {
         let definition = pipeline.definition
         let validator = try RecordValidator(schema: pipeline.schema)
@@ -23,21 +24,19 @@ extension BatchRunner {
         let subjectKey = SubjectKey(pipeline: pipeline)
         let lookup = definition.target.identity.map { VaultLookup(connection: connection, identityTable: $0.description) }
         let table = definition.target.clinical!   // lint: CSV pipelines name their clinical table
-        let stage = try RowTableStage(connection: connection, table: (table.schema, table.table), columns: columns.names,
-                                      hasSubject: hasSubject, stagingName: "clinload_rows_0")
-        try stage.createStaging()
+        let rowTable = try RowTableLoader(connection: connection, table: (table.schema, table.table), columns: columns.names,
+                                          hasSubject: hasSubject, batchId: work.batchId)
         let reader = try CSVReader(path: work.input.path, header: true)
         let header = try readHeader(reader, pipeline: pipeline, file: work.input.path)
 
         var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)
         var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
-        let moveChunk = stage.chunkMergeSQL(batchId: work.batchId)
         var moved = 0
         var moving = false
         func collectMove() throws {
             guard moving else { return }
             moving = false
-            moved += try connection.collectSent()[1]   // the staging COPY, the INSERT, the TRUNCATE
+            moved += try connection.collectSent()[0]   // the chunk's COPY
         }
         var atEnd = false
         while !atEnd {
@@ -54,13 +53,13 @@ extension BatchRunner {
                                    work: work, counts: &counts)
                     continue
                 }
-                stage.beginRow(surrogate: surrogate, ordinal: chunk[i].provenance.ordinal, item: 1)
-                try stage.appendValues { try columns.append(chunk[i], pseudonyms: work.pseudonyms, into: &$0) }
+                try rowTable.appendRow(surrogate: surrogate, ordinal: chunk[i].provenance.ordinal, item: 1) {
+                    try columns.append(chunk[i], pseudonyms: work.pseudonyms, as: TextCopyEncoder.self, into: &$0)
+                }
             }
             try work.quarantine.flush()
-            if stage.pendingRows > 0 {
-                try stage.flush()
-                try connection.send(moveChunk)
+            if rowTable.pendingRows > 0 {
+                try rowTable.flush()
                 moving = true
             }
             progress?(reader.bytesRead, work.input.bytes, counts.recordsRead)
@@ -72,8 +71,8 @@ extension BatchRunner {
         return StagedLoad(
             merge: {
                 try Self.checkCounts([rows], expected: expected)
-                return [stage.tableName: rows]
+                return [rowTable.tableName: rows]
             },
-            withdraw: { try stage.withdraw(batchId: work.batchId) })
+            withdraw: { try rowTable.withdraw(batchId: work.batchId) })
     }
 }

@@ -15,8 +15,8 @@ extension BatchRunner {
     ///     send chunk k's look-up (it runs after chunk k-1)
     ///     encrypt chunk k                     ‖ server loads chunk k-1, looks up chunk k
     ///     collect chunk k-1's counts and chunk k's look-up
-    ///     send chunk k: COPY its staging rows, move them on, COPY its new
-    ///     patients' vault rows
+    ///     send chunk k: COPY its new patients' vault and clinical rows, and its
+    ///     known patients' rows into the deferred updates
     ///
     /// Nothing is waited for but the look-up's answer. It must see chunk k-1
     /// (repeats of patients that chunk inserted), and a value's encryption binds
@@ -29,12 +29,11 @@ extension BatchRunner {
     /// records): the server gets COPY data as fast as it takes it, and never
     /// waits for this process to finish a chunk.
     ///
-    /// New patients' vault rows go straight into the vault. The staging table
-    /// holds the rest of one chunk (clinical values, known patients' rows), so it
-    /// stays in the session's temporary buffers however large the file. Rows of
-    /// patients already in the vault wait in a deferred table and update them
-    /// only at the end, once the batch is known not to be rejected (a rejected
-    /// batch deletes the new rows it inserted, and no committed row was touched).
+    /// New patients' rows go straight into the vault and clinical tables, with
+    /// no staging table between. Rows of patients already in the vault wait in a
+    /// deferred table and update them only at the end, once the batch is known
+    /// not to be rejected (a rejected batch deletes the new rows it inserted, and
+    /// no committed row was touched).
     /// A record repeating a patient of this file is quarantined as it is read
     /// (rule `unique` on the natural key), with the record at hand to encrypt.
     func stagePatientCSV(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> StagedLoad {
@@ -47,25 +46,33 @@ extension BatchRunner {
         var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)
         var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
         var firstInChunk = Set<[UInt8]>()
-        var rows: [(index: Int, known: UUID?)] = []   // the records to stage, with the surrogate of a known patient
-        // Each record encrypted as a new patient's: its vault row and its staging row, at these bytes.
-        var newVaultRows: [UInt8] = [], newStagingRows: [UInt8] = []
-        var vaultCapacity = 0   // of the largest chunk yet: a buffer sent on is not reused
+        var rows: [(index: Int, known: UUID?)] = []   // the records to load, with the surrogate of a known patient
+        // Each record encrypted as a new patient's: its vault row and its clinical row, at these bytes.
+        var newVaultRows: [UInt8] = [], newClinicalRows: [UInt8] = []
+        // Of the largest chunk yet: a buffer sent on is not reused.
+        var capacity = (vault: 0, clinical: 0)
         var rowInVault = [Range<Int>](repeating: 0..<0, count: chunkSize)
-        var rowInStaging = [Range<Int>](repeating: 0..<0, count: chunkSize)
+        var rowInClinical = [Range<Int>](repeating: 0..<0, count: chunkSize)
         var inserted = (identity: 0, clinical: 0)
-        var sending: (deferring: Bool, vaultRows: Bool)?
+        var sentNewPatients = false
         /// Waits for what was sent: the previous chunk's work, then the look-up
         /// (if one was sent), whose rows it returns.
         func collectSent() throws -> PostgresResult? {
             let (affected, results) = try connection.collectSentResults()
-            guard let sent = sending else { return results.first }
-            sending = nil
-            // The staging COPY; the clinical INSERT, the deferring INSERT, the
-            // TRUNCATE; the vault COPY; then the look-up's three statements.
-            inserted.clinical += affected[1]
-            if sent.vaultRows { inserted.identity += affected[sent.deferring ? 4 : 3] }
+            // The vault and clinical COPYs of new patients (when the chunk had
+            // any), the deferred COPY of known ones; then the look-up's three
+            // statements.
+            if sentNewPatients {
+                inserted.identity += affected[0]
+                inserted.clinical += affected[1]
+            }
+            sentNewPatients = false
             return results.first
+        }
+        /// An empty buffer for the next chunk: cleared if it was kept, else sized
+        /// like the largest chunk's.
+        func reset(_ buffer: inout [UInt8], capacity: Int) {
+            if buffer.isEmpty { buffer.reserveCapacity(capacity) } else { buffer.removeAll(keepingCapacity: true) }
         }
 
         var atEnd = false
@@ -77,9 +84,9 @@ extension BatchRunner {
             // The look-up runs on the server after the previous chunk, while this
             // process encrypts.
             if kept > 0 { try loader.sendSubjectsLookup(blindIndexes: Array(blindIndexes[0..<kept]), batchId: work.batchId) }
-            if newVaultRows.isEmpty { newVaultRows.reserveCapacity(vaultCapacity) } else { newVaultRows.removeAll(keepingCapacity: true) }
+            reset(&newVaultRows, capacity: capacity.vault)
             newVaultRows += BinaryCopyEncoder.header
-            newStagingRows.removeAll(keepingCapacity: true)
+            reset(&newClinicalRows, capacity: capacity.clinical)
             for i in 0..<kept {
                 let surrogate = try UUID.random(from: random)
                 let provenance = chunk[i].provenance
@@ -87,14 +94,13 @@ extension BatchRunner {
                 try splitter.appendIdentityRow(chunk[i], provenance: provenance, surrogate: surrogate, blindIndex: blindIndexes[i],
                                                dataKeyId: work.dataKeyId, batchId: work.batchId, sealer: work.sealer, into: &newVaultRows)
                 rowInVault[i] = start..<newVaultRows.count
-                start = newStagingRows.count
-                try splitter.appendStagingRow(chunk[i], provenance: provenance, surrogate: surrogate, known: false,
-                                              blindIndex: blindIndexes[i], sealer: work.sealer, pseudonyms: work.pseudonyms,
-                                              into: &newStagingRows)
-                rowInStaging[i] = start..<newStagingRows.count
+                start = newClinicalRows.count
+                try splitter.appendClinicalRow(chunk[i], provenance: provenance, surrogate: surrogate, batchId: vault.batchIdText,
+                                               pseudonyms: work.pseudonyms, into: &newClinicalRows)
+                rowInClinical[i] = start..<newClinicalRows.count
                 if i & 31 == 0 { try connection.pumpSent() }
             }
-            vaultCapacity = max(vaultCapacity, newVaultRows.count)
+            capacity = (max(capacity.vault, newVaultRows.count), max(capacity.clinical, newClinicalRows.count))
             let subjects = try collectSent().map(VaultLoader.subjects(in:)) ?? [:]
             firstInChunk.removeAll(keepingCapacity: true)
             rows.removeAll(keepingCapacity: true)
@@ -108,34 +114,42 @@ extension BatchRunner {
             }
             try work.quarantine.flush()
             if !rows.isEmpty {
-                var staging = BinaryCopyEncoder.header
-                var vaultRows: [UInt8]
+                // A first load's chunk is sent as it was encrypted; otherwise the
+                // new patients' rows are picked out and the known ones re-encrypted.
                 let allNew = rows.count == kept && !rows.contains { $0.known != nil }
+                var vaultRows: [UInt8], clinicalRows: [UInt8]
                 if allNew {
-                    vaultRows = newVaultRows
-                    newVaultRows = []
+                    (vaultRows, clinicalRows) = (newVaultRows, newClinicalRows)
+                    (newVaultRows, newClinicalRows) = ([], [])
                 } else {
-                    vaultRows = BinaryCopyEncoder.header
+                    (vaultRows, clinicalRows) = (BinaryCopyEncoder.header, [])
                 }
-                var deferring = false
+                var deferredRows = BinaryCopyEncoder.header
+                var counted = (new: 0, known: 0)
                 for (i, known) in rows {
                     if let known {
-                        deferring = true
-                        try splitter.appendStagingRow(chunk[i], provenance: chunk[i].provenance, surrogate: known,
-                                                      known: true, blindIndex: blindIndexes[i], sealer: work.sealer,
-                                                      pseudonyms: work.pseudonyms, into: &staging)
+                        counted.known += 1
+                        try splitter.appendDeferredRow(chunk[i], provenance: chunk[i].provenance, surrogate: known,
+                                                       blindIndex: blindIndexes[i], sealer: work.sealer,
+                                                       pseudonyms: work.pseudonyms, into: &deferredRows)
                     } else {
-                        staging.append(contentsOf: newStagingRows[rowInStaging[i]])
-                        if !allNew { vaultRows.append(contentsOf: newVaultRows[rowInVault[i]]) }
+                        counted.new += 1
+                        if !allNew {
+                            vaultRows.append(contentsOf: newVaultRows[rowInVault[i]])
+                            clinicalRows.append(contentsOf: newClinicalRows[rowInClinical[i]])
+                        }
                     }
                 }
-                staging += BinaryCopyEncoder.trailer
-                vaultRows += BinaryCopyEncoder.trailer
-                let hasVaultRows = vaultRows.count > BinaryCopyEncoder.header.count + BinaryCopyEncoder.trailer.count
-                try connection.sendCopy(loader.copyStatement, data: staging)
-                try connection.send(vault.chunkMergeSQL(deferringKnown: deferring))
-                if hasVaultRows { try connection.sendCopy(loader.identityCopyStatement, data: vaultRows) }
-                sending = (deferring, hasVaultRows)
+                if counted.new > 0 {
+                    vaultRows += BinaryCopyEncoder.trailer
+                    try connection.sendCopy(loader.identityCopyStatement, data: vaultRows)
+                    try connection.sendCopy(loader.clinicalCopyStatement, data: clinicalRows)
+                    sentNewPatients = true
+                }
+                if counted.known > 0 {
+                    deferredRows += BinaryCopyEncoder.trailer
+                    try connection.sendCopy(loader.deferredCopyStatement, data: deferredRows)
+                }
             }
             progress?(reader.bytesRead, work.input.bytes, counts.recordsRead)
             try stopIfCancelled()

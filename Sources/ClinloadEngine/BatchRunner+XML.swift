@@ -38,37 +38,37 @@ extension BatchRunner {
         let patientVault = try PatientVault(pipeline: pipeline, work: work, connection: connection)
         let (validator, splitter, loader) = (patientVault.validator, patientVault.splitter, patientVault.loader)
         let groupColumns = mapper.groups.map { ClinicalColumns(fields: $0.definition.fields) }
-        let stages = try mapper.groups.enumerated().map { index, group in
-            try RowTableStage(connection: connection, table: (group.definition.table.schema, group.definition.table.table),
-                              columns: groupColumns[index].names, hasSubject: true, stagingName: "clinload_rows_\(index)")
+        let rowTables = try mapper.groups.enumerated().map { index, group in
+            try RowTableLoader(connection: connection, table: (group.definition.table.schema, group.definition.table.table),
+                               columns: groupColumns[index].names, hasSubject: true, batchId: work.batchId)
         }
-        for stage in stages { try stage.createStaging() }
 
         var chunk: [(tree: XMLRecordTree, mapped: XMLRecordMapper.Mapped, info: XMLRecordAssembler.RecordInfo, blindIndex: [UInt8])] = []
         var chunkBytes = 0
-        var stagedRows = [Int](repeating: 0, count: stages.count)
-        // Each chunk moves on to the final tables as soon as it is staged, sent
+        var stagedRows = [Int](repeating: 0, count: rowTables.count)
+        // Each chunk moves on to the final tables as soon as it is built, sent
         // without waiting: the server inserts one chunk's rows while the next is
         // mapped. New patients are inserted; a patient already in the vault, or
         // seen earlier in this file, waits in the deferred updates, where the
         // latest record of each patient wins at the end.
         var vault = (inserted: 0, clinical: 0, deferred: 0)
         var patientsUpdated = 0   // patients of earlier batches this file updates
-        var movedRows = [Int](repeating: 0, count: stages.count)
-        var sending: (deferring: Bool, groups: [Int], vaultRows: Bool)?
+        var movedRows = [Int](repeating: 0, count: rowTables.count)
+        var sending: (groups: [Int], newPatients: Bool, knownPatients: Bool)?
         func collectMoves() throws {
             guard let sent = sending else { return }
             sending = nil
             let affected = try connection.collectSent()
-            // The staging COPYs (the vault's, then each group's); the vault's
-            // INSERTs (clinical, deferred when deferring) and TRUNCATE, then each
-            // group's INSERT and TRUNCATE; the vault COPY of new patients.
-            let merge = 1 + sent.groups.count
-            vault.clinical += affected[merge]
-            if sent.deferring { vault.deferred += affected[merge + 1] }
-            let first = merge + (sent.deferring ? 3 : 2)
-            for (k, g) in sent.groups.enumerated() { movedRows[g] += affected[first + 2 * k] }
-            if sent.vaultRows { vault.inserted += affected[first + 2 * sent.groups.count] }
+            // Each group's COPY; the vault and clinical COPYs of new patients;
+            // the deferred COPY of known ones.
+            for (k, g) in sent.groups.enumerated() { movedRows[g] += affected[k] }
+            var next = sent.groups.count
+            if sent.newPatients {
+                vault.inserted += affected[next]
+                vault.clinical += affected[next + 1]
+                next += 2
+            }
+            if sent.knownPatients { vault.deferred += affected[next] }
         }
 
         let pipe = XMLRecordPipe()
@@ -78,48 +78,52 @@ extension BatchRunner {
             try work.quarantine.flush()
             guard !chunk.isEmpty else { return }
             let subjects = try loader.subjects(blindIndexes: chunk.map(\.blindIndex), batchId: work.batchId)
-            var deferring = false
             firstInChunk.removeAll(keepingCapacity: true)
-            var staging = BinaryCopyEncoder.header
             var vaultRows = BinaryCopyEncoder.header
-            var newPatients = 0
+            var clinicalRows: [UInt8] = []
+            var deferredRows = BinaryCopyEncoder.header
+            var patients = (new: 0, known: 0)
             for record in chunk {
                 let subject = subjects[record.blindIndex]
                 let first = firstInChunk.insert(record.blindIndex).inserted
                 if let subject, !subject.inThisBatch, first { patientsUpdated += 1 }
-                let known = subject != nil || !first
-                deferring = deferring || known
                 let surrogate = try subject?.surrogate ?? work.surrogates.surrogate(blindIndex: record.blindIndex)
                 let fields = XMLFieldView(tree: record.tree, values: record.mapped.fields)
                 let provenance = RecordProvenance(ordinal: record.info.ordinal, line: record.info.line)
-                try splitter.appendStagingRow(fields, provenance: provenance, surrogate: surrogate, known: known,
-                                              blindIndex: record.blindIndex, sealer: work.sealer, pseudonyms: work.pseudonyms,
-                                              into: &staging)
-                if !known {
-                    newPatients += 1
+                if subject != nil || !first {
+                    patients.known += 1
+                    try splitter.appendDeferredRow(fields, provenance: provenance, surrogate: surrogate, blindIndex: record.blindIndex,
+                                                   sealer: work.sealer, pseudonyms: work.pseudonyms, into: &deferredRows)
+                } else {
+                    patients.new += 1
                     try splitter.appendIdentityRow(fields, provenance: provenance, surrogate: surrogate, blindIndex: record.blindIndex,
                                                    dataKeyId: work.dataKeyId, batchId: work.batchId, sealer: work.sealer,
                                                    into: &vaultRows)
+                    try splitter.appendClinicalRow(fields, provenance: provenance, surrogate: surrogate,
+                                                   batchId: patientVault.batchIdText, pseudonyms: work.pseudonyms, into: &clinicalRows)
                 }
                 for (g, rows) in record.mapped.rows.enumerated() {
                     for (k, values) in rows.enumerated() {
-                        stages[g].beginRow(surrogate: surrogate, ordinal: record.info.ordinal, item: k + 1)
-                        try stages[g].appendValues {
-                            try groupColumns[g].append(XMLFieldView(tree: record.tree, values: values), pseudonyms: work.pseudonyms, into: &$0)
+                        try rowTables[g].appendRow(surrogate: surrogate, ordinal: record.info.ordinal, item: k + 1) {
+                            try groupColumns[g].append(XMLFieldView(tree: record.tree, values: values), pseudonyms: work.pseudonyms,
+                                                       as: TextCopyEncoder.self, into: &$0)
                         }
                         stagedRows[g] += 1
                     }
                 }
             }
-            staging += BinaryCopyEncoder.trailer
-            vaultRows += BinaryCopyEncoder.trailer
-            let groups = stages.indices.filter { stages[$0].pendingRows > 0 }
-            try connection.sendCopy(loader.copyStatement, data: staging)
-            for stage in stages { try stage.flush() }
-            try connection.send(([patientVault.chunkMergeSQL(deferringKnown: deferring)] + groups.map { stages[$0].chunkMergeSQL(batchId: work.batchId) })
-                .joined(separator: ";\n"))
-            if newPatients > 0 { try connection.sendCopy(loader.identityCopyStatement, data: vaultRows) }
-            sending = (deferring, groups, newPatients > 0)
+            let groups = rowTables.indices.filter { rowTables[$0].pendingRows > 0 }
+            for rowTable in rowTables { try rowTable.flush() }
+            if patients.new > 0 {
+                vaultRows += BinaryCopyEncoder.trailer
+                try connection.sendCopy(loader.identityCopyStatement, data: vaultRows)
+                try connection.sendCopy(loader.clinicalCopyStatement, data: clinicalRows)
+            }
+            if patients.known > 0 {
+                deferredRows += BinaryCopyEncoder.trailer
+                try connection.sendCopy(loader.deferredCopyStatement, data: deferredRows)
+            }
+            sending = (groups, patients.new > 0, patients.known > 0)
             pipe.recycle(chunk.map(\.tree))
             chunk.removeAll(keepingCapacity: true)
             chunkBytes = 0
@@ -190,14 +194,14 @@ extension BatchRunner {
             // Rows per table: each patient once, however many of its records the file held.
             let touched = moves.inserted + updatedPatients
             var rows = [loader.plan.identityName: touched, loader.plan.clinicalName: touched]
-            for (g, stage) in stages.enumerated() {
+            for (g, rowTable) in rowTables.enumerated() {
                 try Self.checkCounts([moved[g]], expected: staged[g])
-                rows[stage.tableName, default: 0] += moved[g]
+                rows[rowTable.tableName, default: 0] += moved[g]
             }
             return rows
         }, withdraw: {
             try loader.withdrawInserted(batchId: work.batchId)
-            for stage in stages { try stage.withdraw(batchId: work.batchId) }
+            for rowTable in rowTables { try rowTable.withdraw(batchId: work.batchId) }
         })
     }
 

@@ -59,28 +59,32 @@ struct ClinicalColumns {
         return reasons
     }
 
-    /// Appends each column's value (binary COPY text) to a staging row.
-    func append(_ record: some FieldBytes, pseudonyms: Pseudonymizer, into out: inout [UInt8]) throws {
+    /// Appends each column's value, as text, to a COPY row in `format`: binary for
+    /// the vault's staging rows (the merge casts), text for rows COPYed straight
+    /// into their table (the server's input functions convert).
+    func append<Format: CopyFieldFormat>(
+        _ record: some FieldBytes, pseudonyms: Pseudonymizer, as format: Format.Type, into out: inout [UInt8]
+    ) throws {
         for column in columns {
             try record.withField(column.index) { value in
                 if isMissing(value) {
-                    BinaryCopyEncoder.appendNull(into: &out)
+                    Format.appendNull(into: &out)
                     return
                 }
                 switch column.derivation {
                 case .copy:
-                    BinaryCopyEncoder.appendBytes(UnsafeRawBufferPointer(value), into: &out)
+                    Format.appendBytes(UnsafeRawBufferPointer(value), into: &out)
                 case .year:
-                    BinaryCopyEncoder.appendBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: value[0..<min(4, value.count)])), into: &out)
+                    Format.appendBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: value[0..<min(4, value.count)])), into: &out)
                 case .zip3:
-                    BinaryCopyEncoder.appendBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: value[0..<min(3, value.count)])), into: &out)
+                    Format.appendBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: value[0..<min(3, value.count)])), into: &out)
                 case .pseudonym:
-                    try BinaryCopyEncoder.appendValue(into: &out) { buffer in
+                    try Format.appendValue(into: &out) { buffer in
                         try pseudonyms.append(space: column.pseudonymSpace, value: value, into: &buffer)
                     }
                 case .datetime:
                     // Checked by `violations` before staging; a failure here is a bug.
-                    try BinaryCopyEncoder.appendValue(into: &out) { buffer in
+                    try Format.appendValue(into: &out) { buffer in
                         guard TimestampSyntax.normalise(value, into: &buffer) else {
                             throw ClinloadError(.internalError, stage: .transform, "a timestamp passed validation but not conversion",
                                                 location: .init(field: column.fieldName, rule: "datetime"))
@@ -88,9 +92,9 @@ struct ClinicalColumns {
                     }
                 case .number:
                     if NumberSyntax.isDecimal(value) {
-                        BinaryCopyEncoder.appendBytes(UnsafeRawBufferPointer(value), into: &out)
+                        Format.appendBytes(UnsafeRawBufferPointer(value), into: &out)
                     } else {
-                        BinaryCopyEncoder.appendNull(into: &out)
+                        Format.appendNull(into: &out)
                     }
                 }
             }
@@ -113,7 +117,7 @@ final class Pseudonymizer {
         self.namespace = namespace
     }
 
-    /// Appends the UUID as text (staging columns are text; the merge casts).
+    /// Appends the UUID as text (the column's type conversion is the server's).
     func append(space: String, value: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) throws {
         let domain = domains[space] ?? {
             let d = "\(namespace)\u{0}pseudonym\u{0}\(space)"

@@ -5,28 +5,22 @@ import ClinloadValidate
 
 /// The vault side of a feed that defines patients (a patient CSV, an XML feed),
 /// opened for a chunked load in the batch's transaction: the vault table locked
-/// against other batches, the staging and deferred-update tables created, and
-/// the per-chunk merge statements built once.
+/// against other batches and the deferred-update table created.
 struct PatientVault {
     let validator: RecordValidator
     let splitter: RecordSplitter
     let loader: VaultLoader
-    private let mergeNew: String
-    private let mergeAll: String
+    /// The batch id as text COPY writes it, for every new patient's clinical row.
+    let batchIdText: [UInt8]
 
     init(pipeline: LoadedPipeline, work: BatchWork, connection: PostgresConnection) throws {
         validator = try RecordValidator(schema: pipeline.schema)
         splitter = RecordSplitter(pipeline: pipeline, validators: validator.fields)
         loader = try VaultLoader(connection: connection, plan: splitter.loaderPlan)
         try loader.lockTargets()
-        try loader.createStaging()
         try loader.createDeferredUpdates()
-        mergeNew = loader.chunkMergeSQL(batchId: work.batchId, deferringKnown: false)
-        mergeAll = loader.chunkMergeSQL(batchId: work.batchId, deferringKnown: true)
+        var text: [UInt8] = []
+        TextCopyEncoder.appendUUID(work.batchId, into: &text)
+        batchIdText = text
     }
-
-    /// The statements that move a staged chunk on. Two versions: the pass that
-    /// defers known patients' rows is a scan of the chunk, skipped when the chunk
-    /// has none (a first load).
-    func chunkMergeSQL(deferringKnown: Bool) -> String { deferringKnown ? mergeAll : mergeNew }
 }

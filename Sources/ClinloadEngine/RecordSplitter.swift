@@ -8,9 +8,9 @@ import Foundation
 
 /// Splits a validated record into its rows: the vault row (surrogate key, blind
 /// index, each identifier AES-256-GCM encrypted and bound to its column and
-/// surrogate) and the staging row (clinical columns: values or their generalised
-/// form; a known patient's vault columns too). Compiled once per batch from the
-/// pipeline; used for every record.
+/// surrogate) and the clinical row (values or their generalised form) of a new
+/// patient, or the deferred row (both in one) of a patient already known.
+/// Compiled once per batch from the pipeline; used for every record.
 final class RecordSplitter {
     struct IdentityField {
         var index: Int
@@ -33,7 +33,7 @@ final class RecordSplitter {
         identityTable = definition.target.identity!
         clinicalTable = definition.target.clinical!
         var identity: [IdentityField] = []
-        // Schema order, so staging columns are stable for a given pipeline.
+        // Schema order, so deferred-update columns are stable for a given pipeline.
         for (index, name) in pipeline.schema.fieldNames.enumerated() {
             guard let mapping = definition.mapping(for: name) else { continue }
             if let column = mapping.identityColumn {
@@ -58,25 +58,33 @@ final class RecordSplitter {
         try subjectKey.blindIndex(of: record, using: index, appendingTo: &out)
     }
 
-    /// Appends the record's staging row (binary COPY) to `out`. A new patient's
-    /// (`known` false) leaves the blind index and vault columns NULL: its vault
-    /// row goes straight into the vault table (`appendIdentityRow`).
-    func appendStagingRow(
-        _ record: some FieldBytes, provenance: RecordProvenance, surrogate: UUID, known: Bool, blindIndex: [UInt8],
+    /// Appends a known patient's row for the deferred updates (binary COPY,
+    /// `VaultLoader.deferredCopyStatement`): vault and clinical columns together,
+    /// applied once the batch is accepted.
+    func appendDeferredRow(
+        _ record: some FieldBytes, provenance: RecordProvenance, surrogate: UUID, blindIndex: [UInt8],
         sealer: IdentifierSealer, pseudonyms: Pseudonymizer, into out: inout [UInt8]
     ) throws {
-        BinaryCopyEncoder.beginRow(fieldCount: VaultLoader.fixedStagingColumns + identity.count + clinical.columns.count, into: &out)
+        BinaryCopyEncoder.beginRow(fieldCount: VaultLoader.fixedDeferredColumns + identity.count + clinical.columns.count, into: &out)
         BinaryCopyEncoder.appendUUID(surrogate, into: &out)
-        if known { BinaryCopyEncoder.appendBytes(blindIndex, into: &out) } else { BinaryCopyEncoder.appendNull(into: &out) }
+        BinaryCopyEncoder.appendBytes(blindIndex, into: &out)
         BinaryCopyEncoder.appendInt64(Int64(provenance.ordinal), into: &out)
         BinaryCopyEncoder.appendInt64(Int64(provenance.line), into: &out)
-        BinaryCopyEncoder.appendBool(known, into: &out)
-        if known {
-            try appendIdentifiers(record, surrogate: surrogate, sealer: sealer, into: &out)
-        } else {
-            for _ in identity { BinaryCopyEncoder.appendNull(into: &out) }
-        }
-        try clinical.append(record, pseudonyms: pseudonyms, into: &out)
+        try appendIdentifiers(record, surrogate: surrogate, sealer: sealer, into: &out)
+        try clinical.append(record, pseudonyms: pseudonyms, as: BinaryCopyEncoder.self, into: &out)
+    }
+
+    /// Appends a new patient's clinical row (text COPY, `VaultLoader.clinicalCopyStatement`).
+    /// `batchId` is the batch id as `TextCopyEncoder.appendUUID` writes it.
+    func appendClinicalRow(
+        _ record: some FieldBytes, provenance: RecordProvenance, surrogate: UUID, batchId: [UInt8],
+        pseudonyms: Pseudonymizer, into out: inout [UInt8]
+    ) throws {
+        TextCopyEncoder.appendUUID(surrogate, into: &out)
+        out += batchId
+        TextCopyEncoder.appendInteger(provenance.ordinal, into: &out)
+        try clinical.append(record, pseudonyms: pseudonyms, as: TextCopyEncoder.self, into: &out)
+        TextCopyEncoder.endRow(into: &out)
     }
 
     /// Appends a new patient's vault row (binary COPY, `VaultLoader.identityCopyStatement`).

@@ -4,32 +4,35 @@ import ClinloadPostgres
 import Foundation
 
 /// Moves one batch's rows into an identity (vault) table and a clinical table,
-/// a chunk at a time, in the batch's transaction. New patients' vault rows
-/// (ciphertext only, nothing to convert) are copied straight into the vault
-/// table (`identityCopyStatement`). Everything that needs SQL goes through an
-/// unindexed temporary staging table and is moved on by `chunkMergeSQL`: the
-/// clinical values (text, cast on the way), and whole rows of patients already
-/// known, which wait as deferred updates applied once the batch is accepted. A
-/// patient CSV quarantines repeats of a patient as it reads them; an XML feed
+/// a chunk at a time, in the batch's transaction, every row by COPY with no
+/// staging table:
+/// - a new patient's vault row (ciphertext only, nothing to convert) by binary
+///   COPY into the vault table (`identityCopyStatement`);
+/// - a new patient's clinical row by text COPY into the clinical table
+///   (`clinicalCopyStatement`), so the server's input functions convert each
+///   value to its column's type;
+/// - a known patient's whole row by binary COPY into the deferred updates
+///   (`deferredCopyStatement`), applied once the batch is accepted.
+/// A patient CSV quarantines repeats of a patient as it reads them; an XML feed
 /// defers them too, and the latest of each patient wins.
 ///
-/// Copying vault rows straight in, not through staging, took a sixth off the
-/// server's CPU for a patient file (the rows are 1.2 KB; staging wrote, read and
-/// re-formed each one). It pays only with the COPY sent without waiting
-/// (`PostgresConnection.sendCopy`): streamed, it held the client to the
-/// server's pace, and a 200,000-row load was no faster.
+/// Until 2026-11 every row went through an unindexed temporary staging table,
+/// moved on by an INSERT ... SELECT per chunk, then a TRUNCATE. Vault rows going
+/// straight in took a sixth off the server's CPU for a patient file (the rows are
+/// 1.2 KB; staging wrote, read and re-formed each one); clinical rows and
+/// deferred rows followed, which left no staging at all. It pays only with the
+/// COPYs sent without waiting (`PostgresConnection.sendCopy`): streamed, the
+/// client was held to the server's pace, and a 200,000-row load was no faster.
 ///
-/// Staging columns: surrogate_id, blind_index, source_ordinal, source_line, known
-/// (the surrogate was found in the vault), then `i_<column>` (bytea ciphertext,
-/// NULL for a new patient: its vault row went straight in) for each vault column
-/// and `c_<column>` (text) for each clinical column. All names were checked to be
-/// plain identifiers.
+/// Deferred-update columns: surrogate_id, blind_index, source_ordinal,
+/// source_line, then `i_<column>` (bytea ciphertext) for each vault column and
+/// `c_<column>` (text, cast when applied) for each clinical column. All names
+/// were checked to be plain identifiers.
 public struct VaultLoader {
     public let connection: PostgresConnection
     public let plan: Plan
-    static let staging = "clinload_stage"
-    /// surrogate_id, blind_index, source_ordinal, source_line, known.
-    public static let fixedStagingColumns = 5
+    /// surrogate_id, blind_index, source_ordinal, source_line.
+    public static let fixedDeferredColumns = 4
 
     public struct Plan: Sendable {
         public var identityTable: (schema: String, table: String)
@@ -46,11 +49,9 @@ public struct VaultLoader {
 
         public var identityName: String { "\(identityTable.schema).\(identityTable.table)" }
         public var clinicalName: String { "\(clinicalTable.schema).\(clinicalTable.table)" }
-        /// Staging columns after the four fixed ones, in COPY order.
-        public var stagedValueCount: Int { identityColumns.count + clinicalColumns.count }
     }
 
-    /// SQL types of the clinical columns, used to cast the staged text on merge.
+    /// SQL types of the clinical columns, used to cast deferred rows' text.
     private var clinicalTypes: [String]
 
     /// Checks that the target tables have every planned column with a usable type.
@@ -71,21 +72,10 @@ public struct VaultLoader {
         clinicalTypes = plan.clinicalColumns.map { types[$0]! }
     }
 
-    /// Creates the staging table for this transaction.
-    public func createStaging() throws {
-        let identity = plan.identityColumns.map { "i_\($0) bytea" }
-        let clinical = plan.clinicalColumns.map { "c_\($0) text" }
-        let columns = ["surrogate_id uuid", "blind_index bytea", "source_ordinal bigint", "source_line bigint", "known boolean"] + identity + clinical
-        try connection.execute("CREATE TEMP TABLE \(Self.staging) (\(columns.joined(separator: ", "))) ON COMMIT DROP")
-    }
-
     /// Call once per session, outside any transaction, before the first batch:
-    /// temporary tables live in per-session buffers (8MB by default), and a staged
-    /// chunk (8,192 vault rows of about 1.2 KB) must fit, or it spills to disk and
-    /// is read back for the merge. Not much more: every TRUNCATE of a staging
-    /// table (one per chunk) walks all of the session's local buffers, which at
-    /// 256MB was 3% of an XML load's CPU. The setting can only change before the
-    /// session's first temporary table.
+    /// the deferred updates are a temporary table, in per-session buffers (8MB
+    /// by default). The setting can only change before the session's first
+    /// temporary table.
     public static func prepareSession(_ connection: PostgresConnection) {
         _ = try? connection.execute("SET temp_buffers = '32MB'")
         // Dates without a time zone (Synthea's YYYY-MM-DD) are read as UTC, the
@@ -93,13 +83,21 @@ public struct VaultLoader {
         _ = try? connection.execute("SET TimeZone = 'UTC'")
     }
 
-    public var copyStatement: String { "COPY \(Self.staging) FROM STDIN (FORMAT binary)" }
-
     /// New patients' vault rows, in the order `RecordSplitter.appendIdentityRow` writes.
     public var identityCopyStatement: String {
         let columns = ["surrogate_id", "blind_index", "data_key_id", "batch_id", "source_ordinal"] + plan.identityColumns
         return "COPY \(plan.identityName) (\(columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
     }
+
+    /// New patients' clinical rows (text COPY), in the order
+    /// `RecordSplitter.appendClinicalRow` writes.
+    public var clinicalCopyStatement: String {
+        let columns = ["surrogate_id", "batch_id", "source_ordinal"] + plan.clinicalColumns
+        return "COPY \(plan.clinicalName) (\(columns.joined(separator: ", "))) FROM STDIN"
+    }
+
+    /// Known patients' rows, in the order `RecordSplitter.appendDeferredRow` writes.
+    public var deferredCopyStatement: String { "COPY \(Self.deferred) FROM STDIN (FORMAT binary)" }
 
     // MARK: chunked merging
 
@@ -108,9 +106,13 @@ public struct VaultLoader {
     /// The table where rows of patients already in the vault wait for the end of
     /// the batch: their UPDATEs change committed rows, so they run only once the
     /// batch is known not to be rejected (new rows can simply be withdrawn).
+    /// Indexed by blind index for the look-ups, which find repeats among them.
     public func createDeferredUpdates() throws {
+        let identity = plan.identityColumns.map { "i_\($0) bytea" }
+        let clinical = plan.clinicalColumns.map { "c_\($0) text" }
+        let columns = ["surrogate_id uuid", "blind_index bytea", "source_ordinal bigint", "source_line bigint"] + identity + clinical
         try connection.execute("""
-            CREATE TEMP TABLE \(Self.deferred) (LIKE \(Self.staging)) ON COMMIT DROP;
+            CREATE TEMP TABLE \(Self.deferred) (\(columns.joined(separator: ", "))) ON COMMIT DROP;
             CREATE INDEX ON \(Self.deferred) (blind_index)
             """)
     }
@@ -154,19 +156,6 @@ public struct VaultLoader {
         [.byteaArray(blindIndexes), .text(batchId.uuidString)]
     }
 
-    /// The statements that move one staged chunk on (sent without waiting, while the
-    /// next chunk is read): new patients' clinical rows into the clinical table,
-    /// known patients' rows to the deferred updates (when `deferringKnown`), then
-    /// an empty staging table for the next chunk. The first statement's row count
-    /// is the clinical rows inserted. The id is a UUID this process formatted.
-    public func chunkMergeSQL(batchId: UUID, deferringKnown: Bool) -> String {
-        """
-        \(insertNewClinicalSQL(batch: "'\(batchId.uuidString)'::uuid"));
-        \(deferringKnown ? "INSERT INTO \(Self.deferred) SELECT * FROM \(Self.staging) WHERE known;" : "")
-        TRUNCATE \(Self.staging)
-        """
-    }
-
     /// At the end of an accepted batch: the deferred rows update their patients
     /// with the new batch's ciphertexts, key and clinical values.
     public func applyDeferredUpdates(batchId: UUID, dataKeyId: UUID) throws -> (identityRows: Int, clinicalRows: Int) {
@@ -201,14 +190,6 @@ public struct VaultLoader {
                 FROM \(Self.deferred)
             ) r WHERE d.ctid = r.row_ref AND r.rank > 1
             """).affectedRows
-    }
-
-    private func insertNewClinicalSQL(batch: String) -> String {
-        """
-        INSERT INTO \(plan.clinicalName) (surrogate_id, batch_id, source_ordinal\(plan.clinicalColumns.map { ", \($0)" }.joined()))
-        SELECT surrogate_id, \(batch), source_ordinal\(clinicalCasts.map { ", c_\($0.column)::\($0.type)" }.joined())
-        FROM \(Self.staging) WHERE NOT known
-        """
     }
 
     private var clinicalCasts: [(column: String, type: String)] {

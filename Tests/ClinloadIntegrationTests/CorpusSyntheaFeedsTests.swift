@@ -111,4 +111,29 @@ struct CorpusSyntheaFeedsTests {
         #expect(try store.count("SELECT count(*) FROM clinical.condition") == 438)
         #expect(try store.count("SELECT count(*) FROM clinical.condition WHERE batch_id = $1::uuid", [.text(rejected.batchId!.uuidString)]) == 0)
     }
+
+    /// Event rows reach their table by text COPY: values holding the format's own
+    /// delimiters and escapes (backslash, tab, newline, the NULL marker) arrive as
+    /// they were written, and the empty-looking `\N` stays text, not NULL.
+    @Test func valuesHoldingCopyDelimitersArriveIntact() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        #expect(try store.run(Repository.syntheaPatients.path).status == .loaded)
+        var conditions = try String(contentsOf: Self.folder.appendingPathComponent("conditions.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let descriptions = [#"back\slash"#, "tab\there", "line\nbreak", #"\N"#, #"\."#, "trailing\\"]
+        for (k, description) in descriptions.enumerated() {
+            var fields = conditions[k + 1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            fields[5] = "\"" + description + "\""
+            conditions[k + 1] = fields.prefix(6).joined(separator: ",")
+        }
+        let outcome = try store.run(try store.write(conditions.joined(separator: "\n") + "\n", name: "conditions.csv"),
+                                    pipeline: store.pipeline("synthea_conditions"))
+        #expect(outcome.status == .loaded && outcome.counts.recordsQuarantined == 0, "\(outcome.reasons)")
+        for description in descriptions {
+            #expect(try store.count("SELECT count(*) FROM clinical.condition WHERE description = $1", [.text(description)]) == 1,
+                    "\(description.debugDescription)")
+        }
+        #expect(try store.count("SELECT count(*) FROM clinical.condition WHERE description IS NULL") == 0)
+    }
 }
