@@ -13,15 +13,15 @@ final class InternedNames {
         var string: String
     }
 
-    private static let slotCount = 256 // a power of two
+    private static let slotBits = 8
+    private static let slotCount = 1 << slotBits
     @exclusivity(unchecked) private var slots = ContiguousArray(repeating: Slot(pointer: nil, string: ""), count: slotCount)
     @exclusivity(unchecked) private var all: [UnsafeRawPointer: String] = [:]
 
     func string(_ name: UnsafePointer<UInt8>?) -> String {
         guard let name else { return "" }
         let key = UnsafeRawPointer(name)
-        // Dictionary strings are 8-byte aligned at least: skip the zero bits.
-        let index = Int(bitPattern: UInt(bitPattern: key) >> 3) & (Self.slotCount - 1)
+        let index = XMLNameToken(local: UInt(bitPattern: key), namespace: 0).slot(bits: Self.slotBits)
         if slots[index].pointer == key { return slots[index].string }
         let string: String
         if let known = all[key] {

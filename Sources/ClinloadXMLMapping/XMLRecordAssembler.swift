@@ -146,13 +146,13 @@ public final class XMLRecordAssembler {
         var token: XMLNameToken?
         var id: Int32
     }
-    private static let tokenSlotCount = 512   // a power of two
+    private static let tokenSlotBits = 9
+    private static let tokenSlotCount = 1 << tokenSlotBits
     @exclusivity(unchecked) private var tokenSlots = ContiguousArray(repeating: TokenSlot(token: nil, id: 0), count: tokenSlotCount)
     @exclusivity(unchecked) private var idsByToken: [XMLNameToken: Int32] = [:]
 
     private func id(of token: XMLNameToken) -> Int32 {
-        // Dictionary strings are 8-byte aligned at least: skip the zero bits.
-        let slot = Int(truncatingIfNeeded: (token.local >> 3) &+ (token.namespace >> 3) &* 31) & (Self.tokenSlotCount - 1)
+        let slot = token.slot(bits: Self.tokenSlotBits)
         if tokenSlots[slot].token == token { return tokenSlots[slot].id }
         let id: Int32
         if let known = idsByToken[token] {
