@@ -8,7 +8,7 @@ import ClinloadXMLMapping
 import Foundation
 
 extension BatchRunner {
-    /// Records staged per round trip: bounded by count and by tree bytes, since
+    /// Records sent per round trip: bounded by count and by tree bytes, since
     /// one CDA document can be hundreds of kilobytes.
     static let xmlChunkRecords = 256
     static let xmlChunkBytes = 8 << 20
@@ -45,7 +45,7 @@ extension BatchRunner {
 
         var chunk: [(tree: XMLRecordTree, mapped: XMLRecordMapper.Mapped, info: XMLRecordAssembler.RecordInfo, blindIndex: [UInt8])] = []
         var chunkBytes = 0
-        var stagedRows = [Int](repeating: 0, count: rowTables.count)
+        var sentRows = [Int](repeating: 0, count: rowTables.count)
         // Each chunk moves on to the final tables as soon as it is built, sent
         // without waiting: the server inserts one chunk's rows while the next is
         // mapped. New patients are inserted; a patient already in the vault, or
@@ -108,7 +108,7 @@ extension BatchRunner {
                             try groupColumns[g].append(XMLFieldView(tree: record.tree, values: values), pseudonyms: work.pseudonyms,
                                                        as: TextCopyEncoder.self, into: &$0)
                         }
-                        stagedRows[g] += 1
+                        sentRows[g] += 1
                     }
                 }
             }
@@ -180,7 +180,7 @@ extension BatchRunner {
         progress?(work.input.bytes, work.input.bytes, counts.recordsRead)
 
         let expected = counts.recordsLoaded
-        let staged = stagedRows
+        let rowsSent = sentRows
         let moved = movedRows
         let moves = vault
         let updatedPatients = patientsUpdated
@@ -195,7 +195,7 @@ extension BatchRunner {
             let touched = moves.inserted + updatedPatients
             var rows = [loader.plan.identityName: touched, loader.plan.clinicalName: touched]
             for (g, rowTable) in rowTables.enumerated() {
-                try Self.checkCounts([moved[g]], expected: staged[g])
+                try Self.checkCounts([moved[g]], expected: rowsSent[g])
                 rows[rowTable.tableName, default: 0] += moved[g]
             }
             return rows

@@ -60,8 +60,9 @@ struct ClinicalColumns {
     }
 
     /// Appends each column's value, as text, to a COPY row in `format`: binary for
-    /// the vault's staging rows (the merge casts), text for rows COPYed straight
-    /// into their table (the server's input functions convert).
+    /// a known patient's deferred row (its text cast when the updates are
+    /// applied), text for rows COPYed straight into their table (the server's
+    /// input functions convert).
     func append<Format: CopyFieldFormat>(
         _ record: some FieldBytes, pseudonyms: Pseudonymizer, as format: Format.Type, into out: inout [UInt8]
     ) throws {

@@ -1,4 +1,4 @@
-/// How one field of a COPY row is written: the binary format (staging and vault
+/// How one field of a COPY row is written: the binary format (vault and deferred
 /// rows, bytea ciphertexts) or the text format (clinical rows that PostgreSQL's
 /// input functions convert to each column's type on the way in). Code that
 /// produces the same values for both, such as the clinical columns of a record,
