@@ -33,7 +33,10 @@ public final class CSVReader {
     private var line = 1
     private var ordinal: Int
     private var checkedBOM = false
-    private var fieldHasHighBytes = false
+    /// The current field holds bytes to look at once it ends: non-ASCII (checked
+    /// as UTF-8) or NUL (which no PostgreSQL text value can hold: one such byte
+    /// in a clinical column had failed the whole batch with SQLSTATE 22021).
+    private var fieldNeedsCheck = false
     /// The physical line where the current field began (a quoted field may span lines).
     private var fieldStartLine = 1
 
@@ -74,7 +77,7 @@ public final class CSVReader {
         ordinal += 1
         record.reset(ordinal: ordinal, line: line)
         while true {
-            fieldHasHighBytes = false
+            fieldNeedsCheck = false
             fieldStartLine = line
             if try peek() == Int(Self.quote) {
                 position += 1
@@ -99,7 +102,7 @@ public final class CSVReader {
             while i < filled {
                 let c = buffer[i]
                 if c == Self.comma || c == Self.lf || c == Self.cr || c == Self.quote { special = c; break }
-                if c >= 0x80 { fieldHasHighBytes = true }
+                if c >= 0x80 || c == 0 { fieldNeedsCheck = true }
                 i += 1
             }
             try append(from: position, to: i, into: &record)
@@ -142,7 +145,7 @@ public final class CSVReader {
             while i < filled {
                 let c = buffer[i]
                 if c == Self.quote { break }
-                if c == Self.lf { line += 1 } else if c >= 0x80 { fieldHasHighBytes = true }
+                if c == Self.lf { line += 1 } else if c >= 0x80 || c == 0 { fieldNeedsCheck = true }
                 i += 1
             }
             try append(from: position, to: i, into: &record)
@@ -186,13 +189,15 @@ public final class CSVReader {
     private func finishField(_ record: inout CSVRecord, endsRecord: Bool) -> Bool {
         let start = record.fieldEnds.last ?? 0
         record.fieldEnds.append(record.storage.count)
-        if fieldHasHighBytes {
-            let valid = record.storage.withUnsafeBufferPointer {
-                UTF8Check.isValid(UnsafeBufferPointer(rebasing: $0[start...]))
+        if fieldNeedsCheck {
+            let (valid, hasNul) = record.storage.withUnsafeBufferPointer {
+                let field = UnsafeBufferPointer(rebasing: $0[start...])
+                return (UTF8Check.isValid(field), field.contains(0))
             }
             if !valid { note(.invalid_utf8, in: &record, field: record.fieldEnds.count - 1, line: fieldStartLine) }
+            if hasNul { note(.nul_byte, in: &record, field: record.fieldEnds.count - 1, line: fieldStartLine) }
         }
-        fieldHasHighBytes = false
+        fieldNeedsCheck = false
         return endsRecord
     }
 

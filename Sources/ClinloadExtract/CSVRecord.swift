@@ -62,6 +62,8 @@ public struct CSVProblem: Sendable, Equatable {
         case bare_carriage_return
         /// Bytes that are not valid UTF-8.
         case invalid_utf8
+        /// A NUL byte (0x00): valid UTF-8, but no PostgreSQL text value can hold it.
+        case nul_byte
     }
     public var rule: Rule
     /// 0-based index of the field where the problem was found.

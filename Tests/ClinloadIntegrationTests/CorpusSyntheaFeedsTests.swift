@@ -136,4 +136,22 @@ struct CorpusSyntheaFeedsTests {
         }
         #expect(try store.count("SELECT count(*) FROM clinical.condition WHERE description IS NULL") == 0)
     }
+
+    /// A NUL byte, which no text column can hold, quarantines its record (rule
+    /// `nul_byte`, naming the field); the rest of the file loads.
+    @Test func aNulByteQuarantinesItsRecordNotTheBatch() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        #expect(try store.run(Repository.syntheaPatients.path).status == .loaded)
+        var lines = try Data(contentsOf: Self.folder.appendingPathComponent("conditions.csv"))
+            .split(separator: 0x0A, omittingEmptySubsequences: false).map { Array($0) }
+        lines[1] = Array(lines[1].dropLast(4)) + [0x00] + Array(lines[1].suffix(4))   // inside DESCRIPTION
+        let path = try store.write("", name: "conditions.csv")
+        try Data(lines.joined(separator: [0x0A])).write(to: URL(fileURLWithPath: path))
+        let outcome = try store.run(path, pipeline: store.pipeline("synthea_conditions"))
+        #expect(outcome.status == .loaded)
+        #expect(outcome.counts.recordsQuarantined == 1)
+        #expect(outcome.counts.rowsLoaded["clinical.condition"] == 437)
+        #expect(outcome.reasons.map { "\($0.field)/\($0.rule)" } == ["DESCRIPTION/nul_byte"])
+    }
 }

@@ -65,6 +65,17 @@ struct CSVReaderTests {
         #expect(rs[3].string(1) == "é")
     }
 
+    /// NUL is valid UTF-8 but no PostgreSQL text value can hold it: the record is
+    /// flagged (to be quarantined), in an unquoted or a quoted field, not left to
+    /// fail the whole batch at the database.
+    @Test func aNulByteIsFlaggedWithItsFieldAndLine() throws {
+        let bytes = Array("a,b\n1,o".utf8) + [0x00] + Array("k\n2,\"x\ny".utf8) + [0x00] + Array("\"\n3,\u{1}fine\n".utf8)
+        let rs = try records(bytes)
+        #expect(rs[1].problem == CSVProblem(rule: .nul_byte, fieldIndex: 1, line: 2))
+        #expect(rs[2].problem == CSVProblem(rule: .nul_byte, fieldIndex: 1, line: 3))
+        #expect(rs[3].problem == nil)
+    }
+
     @Test func overlongAndSurrogateEncodingsAreInvalid() {
         #expect(!UTF8Check.isValid([0xC0, 0xAF]))          // overlong "/"
         #expect(!UTF8Check.isValid([0xED, 0xA0, 0x80]))    // UTF-16 surrogate
