@@ -13,7 +13,8 @@ extension BatchRunner {
     /// does not hold is quarantined (rule `unknown_subject`): load the patient feed
     /// first (`run --all` orders feeds that way), then replay. Each chunk is
     /// COPYed into the table while the next is read (sent without waiting), so the
-    /// client holds one chunk however large the file.
+    /// client holds one chunk however large the file; its rows are built while
+    /// the server still loads the previous one and looks the chunk's patients up.
     func stageEventCSV(pipeline: LoadedPipeline, work: BatchWork, counts: inout BatchCounts) throws -> StagedLoad {
         let definition = pipeline.definition
         let validator = try RecordValidator(schema: pipeline.schema)
@@ -31,12 +32,17 @@ extension BatchRunner {
 
         var chunk = [CSVRecord](repeating: CSVRecord(), count: chunkSize)
         var blindIndexes = [[UInt8]](repeating: [], count: chunkSize)
+        var rowBytes: [Range<Int>] = []
+        var surrogates: [UUID?] = []
         var moved = 0
         var moving = false
-        func collectMove() throws {
-            guard moving else { return }
+        /// Waits for what was sent: the previous chunk's COPY (if one was sent),
+        /// then the look-up (if one was sent), whose rows it returns.
+        func collectSent() throws -> PostgresResult? {
+            let (affected, results) = try connection.collectSentResults()
+            if moving { moved += affected[0] }
             moving = false
-            moved += try connection.collectSent()[0]   // the chunk's COPY
+            return results.first
         }
         var atEnd = false
         while !atEnd {
@@ -44,19 +50,37 @@ extension BatchRunner {
             (kept, atEnd) = try readValidChunk(reader, header: header, validator: validator, columns: columns,
                                                subjectKey: hasSubject ? subjectKey : nil, work: work, counts: &counts,
                                                chunk: &chunk, blindIndexes: &blindIndexes)
-            try collectMove()
-            let patients = hasSubject ? try lookup!.surrogates(blindIndexes: Array(blindIndexes[0..<kept])) : [:]
-            for i in 0..<kept {
-                let surrogate = hasSubject ? patients[blindIndexes[i]] : nil
-                if hasSubject, surrogate == nil {
-                    try quarantine(chunk[i], reasons: [QuarantineReason(field: subjectKey.name, rule: "unknown_subject")],
-                                   work: work, counts: &counts)
-                    continue
+            if hasSubject {
+                // The look-up runs on the server after the previous chunk's COPY,
+                // while this process builds the chunk's rows, surrogates left blank.
+                if kept > 0 { try lookup!.sendSurrogatesLookup(blindIndexes: Array(blindIndexes[0..<kept])) }
+                rowBytes.removeAll(keepingCapacity: true)
+                for i in 0..<kept {
+                    rowBytes.append(try rowTable.appendRowAwaitingSubject(ordinal: chunk[i].provenance.ordinal, item: 1) {
+                        try columns.append(chunk[i], pseudonyms: work.pseudonyms, as: TextCopyEncoder.self, into: &$0)
+                    })
+                    if i & 31 == 0 { try connection.pumpSent() }
                 }
-                try rowTable.appendRow(surrogate: surrogate, ordinal: chunk[i].provenance.ordinal, item: 1) {
-                    try columns.append(chunk[i], pseudonyms: work.pseudonyms, as: TextCopyEncoder.self, into: &$0)
+                let patients = kept > 0 ? try collectSent().map(VaultLookup.surrogates(in:)) ?? [:] : [:]
+                surrogates.removeAll(keepingCapacity: true)
+                for i in 0..<kept {
+                    let surrogate = patients[blindIndexes[i]]
+                    if surrogate == nil {
+                        try quarantine(chunk[i], reasons: [QuarantineReason(field: subjectKey.name, rule: "unknown_subject")],
+                                       work: work, counts: &counts)
+                    }
+                    surrogates.append(surrogate)
+                }
+                rowTable.settleSubjects(rowBytes, surrogates)
+            } else {
+                for i in 0..<kept {
+                    try rowTable.appendRow(surrogate: nil, ordinal: chunk[i].provenance.ordinal, item: 1) {
+                        try columns.append(chunk[i], pseudonyms: work.pseudonyms, as: TextCopyEncoder.self, into: &$0)
+                    }
+                    if i & 31 == 0 { try connection.pumpSent() }
                 }
             }
+            _ = try collectSent()
             try work.quarantine.flush()
             if rowTable.pendingRows > 0 {
                 try rowTable.flush()
@@ -65,7 +89,7 @@ extension BatchRunner {
             progress?(reader.bytesRead, work.input.bytes, counts.recordsRead)
             try stopIfCancelled()
         }
-        try collectMove()
+        _ = try collectSent()
         let expected = counts.recordsLoaded
         let rows = moved
         return StagedLoad(

@@ -64,6 +64,50 @@ public final class RowTableLoader {
         pendingRows += 1
     }
 
+    /// Adds a row whose patient is still being looked up: its surrogate is a
+    /// placeholder until `settleSubjects`. Returns the row's bytes, for that.
+    /// A chunk's rows can so be built while the server still loads the previous
+    /// chunk and answers the look-up.
+    public func appendRowAwaitingSubject(ordinal: Int, item: Int, _ values: (inout [UInt8]) throws -> Void) rethrows -> Range<Int> {
+        precondition(hasSubject, "only rows keyed to a patient await one")
+        let start = pending.count
+        try appendRow(surrogate: Self.placeholder, ordinal: ordinal, item: item, values)
+        return start..<pending.count
+    }
+
+    /// Gives each row built by `appendRowAwaitingSubject` since the last flush
+    /// (`rows`, in the order built) its patient's surrogate, and drops the rows
+    /// whose patient the vault does not hold (`nil`).
+    public func settleSubjects(_ rows: [Range<Int>], _ surrogates: [UUID?]) {
+        precondition(rows.count == pendingRows && rows.count == surrogates.count, "every pending row awaits its subject")
+        var text: [UInt8] = []
+        text.reserveCapacity(37)
+        func write(_ surrogate: UUID, at offset: Int, in buffer: inout [UInt8]) {
+            text.removeAll(keepingCapacity: true)
+            TextCopyEncoder.appendUUID(surrogate, into: &text)
+            buffer.replaceSubrange(offset..<(offset + text.count), with: text)
+        }
+        if !surrogates.contains(where: { $0 == nil }) {
+            for (row, surrogate) in zip(rows, surrogates) { write(surrogate!, at: row.lowerBound, in: &pending) }
+            return
+        }
+        var kept: [UInt8] = []
+        kept.reserveCapacity(pending.count)
+        var count = 0
+        for (row, surrogate) in zip(rows, surrogates) {
+            guard let surrogate else { continue }
+            let start = kept.count
+            kept.append(contentsOf: pending[row])
+            write(surrogate, at: start, in: &kept)
+            count += 1
+        }
+        pending = kept
+        pendingRows = count
+    }
+
+    /// Stands in for a surrogate not known yet: the same length as any.
+    private static let placeholder = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
     /// Sends the pending rows to the table without waiting
     /// (`PostgresConnection.sendCopy`: one more sent statement, whose count is the
     /// rows inserted).

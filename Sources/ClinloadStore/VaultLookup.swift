@@ -15,19 +15,25 @@ public struct VaultLookup {
         self.identityTable = identityTable
     }
 
-    /// The surrogates already assigned to these blind indexes (committed rows).
-    public func surrogates(blindIndexes: [[UInt8]]) throws -> [[UInt8]: UUID] {
-        guard !blindIndexes.isEmpty else { return [:] }
-        let rows = try Self.byIndex(connection) {
-            try connection.query("""
-                SELECT blind_index, surrogate_id::text FROM \(identityTable) WHERE blind_index = ANY($1::bytea[])
-                """, [.byteaArray(blindIndexes)])
-        }
+    /// Looks up the surrogates already assigned to these blind indexes (committed
+    /// rows), sent without waiting, behind whatever was sent before it: its rows
+    /// are the first of `collectSentResults()`, for `surrogates(in:)`. Three sent
+    /// statements.
+    public func sendSurrogatesLookup(blindIndexes: [[UInt8]]) throws {
+        try Self.sendByIndex(connection, surrogatesSQL, [.byteaArray(blindIndexes)])
+    }
+
+    /// A look-up's rows: the surrogate of each blind index found.
+    public static func surrogates(in rows: PostgresResult) -> [[UInt8]: UUID] {
         var out: [[UInt8]: UUID] = [:]
         for r in 0..<rows.rowCount {
             if let key = rows.bytes(r, 0), let id = rows.string(r, 1).flatMap(UUID.init(uuidString:)) { out[key] = id }
         }
         return out
+    }
+
+    private var surrogatesSQL: String {
+        "SELECT blind_index, surrogate_id::text FROM \(identityTable) WHERE blind_index = ANY($1::bytea[])"
     }
 
     /// Runs a look-up by blind index (inside the batch's transaction) with

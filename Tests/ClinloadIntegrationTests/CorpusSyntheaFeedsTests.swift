@@ -112,6 +112,39 @@ struct CorpusSyntheaFeedsTests {
         #expect(try store.count("SELECT count(*) FROM clinical.condition WHERE batch_id = $1::uuid", [.text(rejected.batchId!.uuidString)]) == 0)
     }
 
+    /// A chunk's rows are built before its patients are looked up, then given
+    /// their surrogates, the rows of unknown patients dropped: with unknown
+    /// patients scattered through small chunks, every row still lands on its own
+    /// patient (the one its encounter belongs to) and none is lost.
+    @Test func rowsBuiltBeforeTheLookUpKeepTheirOwnPatients() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        #expect(try store.run(Repository.syntheaPatients.path).status == .loaded)
+        #expect(try store.run(Self.folder.appendingPathComponent("encounters.csv").path,
+                              pipeline: store.pipeline("synthea_encounters")).status == .loaded)
+        var conditions = try String(contentsOf: Self.folder.appendingPathComponent("conditions.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        for i in stride(from: 7, to: conditions.count, by: 25) {   // 18 of 438: under the 5% limit
+            var fields = conditions[i].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            fields[2] = "00000000-0000-4000-8000-\(String(format: "%012d", i))"
+            conditions[i] = fields.joined(separator: ",")
+        }
+        let outcome = try store.run(try store.write(conditions.joined(separator: "\n") + "\n", name: "conditions.csv"),
+                                    pipeline: store.pipeline("synthea_conditions"), chunkSize: 50)
+        #expect(outcome.status == .loaded)
+        #expect(outcome.counts.recordsQuarantined == 18)
+        #expect(outcome.counts.rowsLoaded["clinical.condition"] == 438 - 18)
+        #expect(try store.count("SELECT count(*) FROM clinical.condition") == 438 - 18)
+        #expect(try store.count("""
+            SELECT count(*) FROM clinical.condition c JOIN clinical.encounter e USING (encounter_key)
+            WHERE c.surrogate_id <> e.surrogate_id
+            """) == 0)
+        #expect(try store.count("""
+            SELECT count(*) FROM clinical.condition c
+            WHERE NOT EXISTS (SELECT 1 FROM clinical.encounter e WHERE e.encounter_key = c.encounter_key)
+            """) == 0)
+    }
+
     /// Event rows reach their table by text COPY: values holding the format's own
     /// delimiters and escapes (backslash, tab, newline, the NULL marker) arrive as
     /// they were written, and the empty-looking `\N` stays text, not NULL.
