@@ -44,10 +44,6 @@ public enum TextCopyEncoder: CopyFieldFormat {
         out.append(tab)
     }
 
-    public static func appendBytes(_ bytes: [UInt8], into out: inout [UInt8]) {
-        bytes.withUnsafeBytes { appendBytes($0, into: &out) }
-    }
-
     /// `body` appends the raw value; it is escaped afterwards if it needs it (the
     /// values produced this way, digits and hex, almost never do).
     public static func appendValue(into out: inout [UInt8], _ body: (inout [UInt8]) throws -> Void) rethrows {

@@ -9,6 +9,24 @@ import Testing
 struct CorpusSyntheaFeedsTests {
     static let folder = Repository.corpus.appendingPathComponent("OHDSI__dbt-synthea/seeds/synthea")
 
+    /// The corpus conditions.csv, a line each (header first).
+    static func conditionLines() throws -> [String] {
+        try String(contentsOf: folder.appendingPathComponent("conditions.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+    }
+
+    /// `lines` with the PATIENT of every `step`-th record from `start` on replaced
+    /// by an id no patient file holds.
+    static func namingUnknownPatients(_ lines: [String], from start: Int, every step: Int) -> [String] {
+        var out = lines
+        for i in stride(from: start, to: out.count, by: step) {
+            var fields = out[i].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            fields[2] = "00000000-0000-4000-8000-\(String(format: "%012d", i))"
+            out[i] = fields.joined(separator: ",")
+        }
+        return out
+    }
+
     /// Every file loads through its pipeline (assigned by the drop-folder
     /// matcher, patients before the feeds that refer to them), row counts match
     /// the files, rows join to the same patients, and no identifier from any file
@@ -89,8 +107,7 @@ struct CorpusSyntheaFeedsTests {
         let store = try TestStore()
         defer { store.cleanUp() }
         #expect(try store.run(Repository.syntheaPatients.path).status == .loaded)
-        let conditions = try String(contentsOf: Self.folder.appendingPathComponent("conditions.csv"), encoding: .utf8)
-            .split(separator: "\n").map(String.init)
+        let conditions = try Self.conditionLines()
         let loaded = try store.run(try store.write(conditions.joined(separator: "\n") + "\n", name: "conditions.csv"),
                                    pipeline: store.pipeline("synthea_conditions"), chunkSize: 50)
         #expect(loaded.status == .loaded && loaded.counts.rowsLoaded["clinical.condition"] == 438)
@@ -98,12 +115,7 @@ struct CorpusSyntheaFeedsTests {
 
         // One record in ten names a patient the vault does not hold: 10% is over the
         // 5% limit, found only once every chunk has moved on.
-        var unknown = conditions
-        for i in stride(from: 10, to: unknown.count, by: 10) {
-            var fields = unknown[i].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            fields[2] = "00000000-0000-4000-8000-\(String(format: "%012d", i))"
-            unknown[i] = fields.joined(separator: ",")
-        }
+        let unknown = Self.namingUnknownPatients(conditions, from: 10, every: 10)
         let rejected = try store.run(try store.write(unknown.joined(separator: "\n") + "\n", name: "conditions-2.csv"),
                                      pipeline: store.pipeline("synthea_conditions"), chunkSize: 50)
         #expect(rejected.status == .rejected)
@@ -122,13 +134,7 @@ struct CorpusSyntheaFeedsTests {
         #expect(try store.run(Repository.syntheaPatients.path).status == .loaded)
         #expect(try store.run(Self.folder.appendingPathComponent("encounters.csv").path,
                               pipeline: store.pipeline("synthea_encounters")).status == .loaded)
-        var conditions = try String(contentsOf: Self.folder.appendingPathComponent("conditions.csv"), encoding: .utf8)
-            .split(separator: "\n").map(String.init)
-        for i in stride(from: 7, to: conditions.count, by: 25) {   // 18 of 438: under the 5% limit
-            var fields = conditions[i].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            fields[2] = "00000000-0000-4000-8000-\(String(format: "%012d", i))"
-            conditions[i] = fields.joined(separator: ",")
-        }
+        let conditions = Self.namingUnknownPatients(try Self.conditionLines(), from: 7, every: 25)   // 18 of 438: under the 5% limit
         let outcome = try store.run(try store.write(conditions.joined(separator: "\n") + "\n", name: "conditions.csv"),
                                     pipeline: store.pipeline("synthea_conditions"), chunkSize: 50)
         #expect(outcome.status == .loaded)
@@ -152,8 +158,7 @@ struct CorpusSyntheaFeedsTests {
         let store = try TestStore()
         defer { store.cleanUp() }
         #expect(try store.run(Repository.syntheaPatients.path).status == .loaded)
-        var conditions = try String(contentsOf: Self.folder.appendingPathComponent("conditions.csv"), encoding: .utf8)
-            .split(separator: "\n").map(String.init)
+        var conditions = try Self.conditionLines()
         let descriptions = [#"back\slash"#, "tab\there", "line\nbreak", #"\N"#, #"\."#, "trailing\\"]
         for (k, description) in descriptions.enumerated() {
             var fields = conditions[k + 1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)

@@ -7,17 +7,8 @@ import Testing
 /// failure or a rollback leaves the connection usable.
 @Suite("PostgreSQL connection: work sent without waiting")
 struct PostgresConnectionTests {
-    /// A connection to a fresh store, for `body`.
-    func withConnection(_ body: (PostgresConnection) throws -> Void) throws {
-        let store = try TestStore()
-        defer { store.cleanUp() }
-        let connection = try store.connect()
-        defer { connection.close() }
-        try body(connection)
-    }
-
     @Test func rowCountsSurviveACommandRunBeforeTheyAreCollected() throws {
-        try withConnection { connection in
+        try TestStore.withConnection { connection in
             try connection.execute("CREATE TEMP TABLE sent_rows (n int)")
             try connection.send("INSERT INTO sent_rows SELECT generate_series(1, 5); INSERT INTO sent_rows SELECT generate_series(1, 3)")
             // This query has to wait for the sent statements; their counts are kept.
@@ -28,7 +19,7 @@ struct PostgresConnectionTests {
     }
 
     @Test func aFailedSentStatementFailsTheNextCommandAndARollbackDiscardsIt() throws {
-        try withConnection { connection in
+        try TestStore.withConnection { connection in
             try connection.send("SELECT 1 / 0")
             #expect(throws: PostgresError.self) { try connection.query("SELECT 1") }
             #expect(try connection.query("SELECT 2").int(0, 0) == 2)
@@ -57,7 +48,7 @@ struct PostgresConnectionTests {
     }
 
     @Test func copiesQueriesAndStatementsRunInOrderWhilePumped() throws {
-        try withConnection { connection in
+        try TestStore.withConnection { connection in
             try connection.execute("CREATE TEMP TABLE copy_rows (id bigint PRIMARY KEY, payload bytea)")
             try connection.execute("CREATE TEMP TABLE copy_sums (n bigint, total bigint)")
             // 24 MB: many slices, far more than a socket holds, so only pumping moves it.
@@ -76,7 +67,7 @@ struct PostgresConnectionTests {
     }
 
     @Test func aFailedCopyStopsWhatWasSentAfterItAndLeavesTheConnectionUsable() throws {
-        try withConnection { connection in
+        try TestStore.withConnection { connection in
             try connection.execute("CREATE TABLE copy_rows (id bigint PRIMARY KEY, payload bytea)")
             try connection.execute("CREATE TABLE after_failure (n int)")
             let failure = #expect(throws: PostgresError.self) {
@@ -100,7 +91,7 @@ struct PostgresConnectionTests {
 
     @Test func aRollbackInTheMiddleOfASentCopyLeavesTheConnectionUsable() throws {
         struct Interrupted: Error {}
-        try withConnection { connection in
+        try TestStore.withConnection { connection in
             try connection.execute("CREATE TABLE copy_rows (id bigint PRIMARY KEY, payload bytea)")
             #expect(throws: Interrupted.self) {
                 try connection.transaction {
@@ -116,7 +107,7 @@ struct PostgresConnectionTests {
     }
 
     @Test func aByteaArrayParameterTravelsInBinaryIntact() throws {
-        try withConnection { connection in
+        try TestStore.withConnection { connection in
             let keys: [[UInt8]] = [[0x00, 0xFF, 0x5C, 0x22], [], Array(repeating: 0x2C, count: 32), Array("{a,b}".utf8)]
             let rows = try connection.query(
                 "SELECT k FROM unnest($1::bytea[]) WITH ORDINALITY AS u(k, n) ORDER BY n", [.byteaArray(keys)])

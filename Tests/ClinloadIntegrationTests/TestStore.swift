@@ -82,6 +82,15 @@ struct TestStore {
 
     func connect() throws -> PostgresConnection { try PostgresConnection(url: url) }
 
+    /// A connection to a fresh store, for `body`; both cleaned up after.
+    static func withConnection(_ body: (PostgresConnection) throws -> Void) throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        let connection = try store.connect()
+        defer { connection.close() }
+        try body(connection)
+    }
+
     func keyProvider() throws -> KeyProvider {
         let connection = try connect()
         defer { connection.close() }
