@@ -308,7 +308,8 @@ private func fuzzPath(_ input: UnsafeBufferPointer<UInt8>) {
 /// descendants in document order, or the parent, each parent once), filtered by
 /// the predicates in order (a position counts among the matches that survived
 /// the predicates before it); a value is the first alternative's first
-/// non-empty value. Names resolve as CompiledXMLPath documents: unprefixed
+/// non-empty value, and elements are the first matching alternative's matches,
+/// each once. Names resolve as CompiledXMLPath documents: unprefixed
 /// elements in the default namespace, unprefixed attributes in none.
 private struct Reference {
     struct UnknownPrefix: Error {}
@@ -354,9 +355,12 @@ private struct Reference {
         return nil
     }
 
+    /// Each element once, where first reached: an element under two `**` steps is
+    /// reached from each of its ancestors in between, and is still one row.
     func elements(from context: Int32) -> [Int32] {
         for alternative in path.alternatives where alternative.attribute == nil {
-            let found = matches(alternative.steps[...], [context])
+            var seen = Set<Int32>()
+            let found = matches(alternative.steps[...], [context]).filter { seen.insert($0).inserted }
             if !found.isEmpty { return found }
         }
         return []

@@ -93,4 +93,27 @@ struct XMLFuzzRegressionTests {
         let any = try CompiledXMLPath("*/..", defaultNamespace: ns, prefixes: [:], names: names)
         #expect(any.elements(in: tree, from: pid) == [pid])
     }
+
+    /// Under two `**` steps an element is reached once from each ancestor in
+    /// between; it is still one row, listed where first reached (document order).
+    /// Found by the path target, whose reference evaluator had listed it each time.
+    @Test func nestedAnyDepthStepsListEachElementOnce() throws {
+        let names = XMLNameTable()
+        let ns = "urn:hl7-org:v2xml"
+        var tree = XMLRecordTree()
+        func element(_ local: String, _ parent: Int32) -> Int32 {
+            tree.addElement(name: names.id(namespace: ns, local: local), parent: parent, line: 1)
+        }
+        let message = element("ADT_A01", -1)
+        let pid = element("PID", message)
+        let pid3 = element("PID.3", pid)
+        let cx1 = element("CX.1", pid3)
+        let cx5 = element("CX.5", pid3)
+        let pv1 = element("PV1", message)
+        let pv12 = element("PV1.2", pv1)
+        let path = try CompiledXMLPath("**/*/**/*", defaultNamespace: ns, prefixes: [:], names: names)
+        #expect(path.elements(in: tree, from: message) == [pid3, cx1, cx5, pv12])
+        let named = try CompiledXMLPath("**/PID/**/CX.1", defaultNamespace: ns, prefixes: [:], names: names)
+        #expect(named.elements(in: tree, from: message) == [cx1])
+    }
 }
