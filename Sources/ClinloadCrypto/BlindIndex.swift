@@ -9,6 +9,10 @@ public final class BlindIndex {
     public static let length = HMACSHA256.outputLength
     private let hmac: HMACSHA256
     private var message: [UInt8] = []
+    /// The encoded domain and namespace that start every message, kept for the
+    /// namespace last seen (one per pipeline) instead of re-encoded per record.
+    private var prefix: (namespace: String, bytes: [UInt8])?
+    private var digest = [UInt8](repeating: 0, count: length)
 
     public init(key: SecretBytes) throws {
         hmac = try HMACSHA256(key: key)
@@ -30,17 +34,19 @@ public final class BlindIndex {
         namespace: String, count: Int, appendingTo output: inout [UInt8],
         part: (Int, (UnsafeBufferPointer<UInt8>) -> Void) -> Void
     ) throws {
-        message.removeAll(keepingCapacity: true)
-        Self.appendPart(Array("clinload/blind-index/v1".utf8)[...], to: &message)
-        Self.appendPart(Array(namespace.utf8)[...], to: &message)
-        for i in 0..<count { part(i) { Self.appendNormalised($0, to: &message) } }
-        let start = output.count
-        output.append(contentsOf: repeatElement(0, count: Self.length))
-        try message.withUnsafeBytes { m in
-            try output.withUnsafeMutableBytes { out in
-                try hmac.authenticate([m], into: UnsafeMutableRawBufferPointer(rebasing: out[start...]))
-            }
+        if prefix?.namespace != namespace {
+            var bytes: [UInt8] = []
+            Self.appendPart(Array("clinload/blind-index/v1".utf8)[...], to: &bytes)
+            Self.appendPart(Array(namespace.utf8)[...], to: &bytes)
+            prefix = (namespace, bytes)
         }
+        message.removeAll(keepingCapacity: true)
+        message.append(contentsOf: prefix!.bytes)
+        for i in 0..<count { part(i) { Self.appendNormalised($0, to: &message) } }
+        try message.withUnsafeBytes { m in
+            try digest.withUnsafeMutableBytes { try hmac.authenticate(m, into: $0) }
+        }
+        output.append(contentsOf: digest)
     }
 
     private static func appendPart(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {

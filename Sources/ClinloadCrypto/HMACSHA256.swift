@@ -38,10 +38,26 @@ public final class HMACSHA256 {
     public func authenticate(_ parts: [UnsafeRawBufferPointer], into out: UnsafeMutableRawBufferPointer) throws {
         precondition(out.count >= Self.outputLength)
         guard EVP_MAC_init(ctx, nil, 0, nil) == 1 else { throw CryptoError.cipherFailed(step: "mac_reinit") }
-        for part in parts where part.count > 0 {
-            guard EVP_MAC_update(ctx, part.baseAddress!.assumingMemoryBound(to: UInt8.self), part.count) == 1
-            else { throw CryptoError.cipherFailed(step: "mac_update") }
-        }
+        for part in parts { try update(part) }
+        try finish(into: out)
+    }
+
+    /// The MAC of `message`, written to `out` (32 bytes); no array of parts to
+    /// allocate, for the per-record blind index.
+    public func authenticate(_ message: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws {
+        precondition(out.count >= Self.outputLength)
+        guard EVP_MAC_init(ctx, nil, 0, nil) == 1 else { throw CryptoError.cipherFailed(step: "mac_reinit") }
+        try update(message)
+        try finish(into: out)
+    }
+
+    private func update(_ part: UnsafeRawBufferPointer) throws {
+        guard part.count > 0 else { return }
+        guard EVP_MAC_update(ctx, part.baseAddress!.assumingMemoryBound(to: UInt8.self), part.count) == 1
+        else { throw CryptoError.cipherFailed(step: "mac_update") }
+    }
+
+    private func finish(into out: UnsafeMutableRawBufferPointer) throws {
         var length = 0
         guard EVP_MAC_final(ctx, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length, out.count) == 1,
               length == Self.outputLength
@@ -51,7 +67,7 @@ public final class HMACSHA256 {
     public func authenticate(_ message: [UInt8]) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Self.outputLength)
         try message.withUnsafeBytes { m in
-            try out.withUnsafeMutableBytes { try authenticate([m], into: $0) }
+            try out.withUnsafeMutableBytes { try authenticate(m, into: $0) }
         }
         return out
     }

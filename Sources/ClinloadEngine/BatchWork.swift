@@ -47,13 +47,12 @@ final class SurrogateDeriver {
     }
 
     func surrogate(blindIndex: [UInt8]) throws -> UUID {
-        var digest = [UInt8](repeating: 0, count: HMACSHA256.outputLength)
-        try blindIndex.withUnsafeBytes { b in
-            try digest.withUnsafeMutableBytes { try hmac.authenticate([b], into: $0) }
+        var digest: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)   // 32 bytes on the stack, once per record
+        return try withUnsafeMutableBytes(of: &digest) { d in
+            try blindIndex.withUnsafeBytes { try hmac.authenticate($0, into: d) }
+            d[6] = (d[6] & 0x0F) | 0x40   // looks like (and is as unpredictable as) a v4 UUID
+            d[8] = (d[8] & 0x3F) | 0x80
+            return UUID(uuid: d.loadUnaligned(as: uuid_t.self))
         }
-        digest[6] = (digest[6] & 0x0F) | 0x40   // looks like (and is as unpredictable as) a v4 UUID
-        digest[8] = (digest[8] & 0x3F) | 0x80
-        return UUID(uuid: (digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
-                           digest[8], digest[9], digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]))
     }
 }

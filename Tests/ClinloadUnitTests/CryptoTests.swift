@@ -28,6 +28,27 @@ struct CryptoTests {
         #expect(try IdentifierOpener(dataKey: key, keyId: keyId).open(ciphertext, column: column, surrogate: surrogate) == [])
     }
 
+    /// One sealer, values of every size in turn (its scratch space grows and is
+    /// reused), appended one after another to one buffer as a COPY row is built.
+    @Test func valuesOfAnySizeSealInSequence() throws {
+        let sealer = try IdentifierSealer(dataKey: key, keyId: keyId)
+        let opener = try IdentifierOpener(dataKey: key, keyId: keyId)
+        let surrogate = UUID()
+        let values = [0, 300, 5, 4_000, 17, 0, 1].map { n in (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ n) } }
+        var buffer: [UInt8] = [0xEE]
+        var ranges: [Range<Int>] = []
+        for value in values {
+            let start = buffer.count
+            try value.withUnsafeBytes { try sealer.seal($0, column: column, surrogate: surrogate, appendingTo: &buffer) }
+            ranges.append(start..<buffer.count)
+        }
+        #expect(buffer[0] == 0xEE)
+        for (value, range) in zip(values, ranges) {
+            #expect(range.count == IdentifierCiphertext.overhead + value.count)
+            #expect(try opener.open(Array(buffer[range]), column: column, surrogate: surrogate) == value)
+        }
+    }
+
     @Test func ciphertextMovedToAnotherRowOrColumnFails() throws {
         let surrogate = UUID()
         let ciphertext = try IdentifierSealer(dataKey: key, keyId: keyId).seal(Array("Maynard46".utf8), column: column, surrogate: surrogate)
@@ -80,6 +101,25 @@ struct CryptoTests {
         #expect(try BlindIndex(key: SecretBytes(randomCount: 32)).compute(namespace: "synthea", parts: ["3edac2e3-d223-6fae-d515-daf96ef6bc76"]) != a)
         // Parts are length-prefixed: ("ab","c") and ("a","bc") differ.
         #expect(try index.compute(namespace: "n", parts: ["ab", "c"]) != index.compute(namespace: "n", parts: ["a", "bc"]))
+    }
+
+    /// The message the blind index authenticates, spelt out here independently of
+    /// BlindIndex: every vault already loaded holds indexes of this exact encoding,
+    /// so any change to it would stop known patients from being found again.
+    @Test func blindIndexEncodingIsPinned() throws {
+        func part(_ bytes: [UInt8]) -> [UInt8] {
+            let n = UInt32(bytes.count)
+            return [UInt8(n >> 24), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)] + bytes
+        }
+        let message = part(Array("clinload/blind-index/v1".utf8)) + part(Array("synthea".utf8))
+            + part(Array("ABC-1".utf8)) + part(Array("Ä".utf8))
+        let expected = try HMACSHA256(key: key).authenticate(message)
+        let index = try BlindIndex(key: key)
+        // Trimmed of spaces and tabs, ASCII letters upper-cased, other bytes as they are.
+        #expect(try index.compute(namespace: "synthea", parts: [" abc-1\t", "Ä"]) == expected)
+        // One instance serves any namespace, in any order.
+        #expect(try index.compute(namespace: "other", parts: ["abc-1", "Ä"]) != expected)
+        #expect(try index.compute(namespace: "synthea", parts: ["ABC-1", "Ä"]) == expected)
     }
 
     @Test func sha256KnownAnswer() {
