@@ -9,6 +9,10 @@ struct GenerateCommand: ParsableCommand {
         abstract: "Write a synthetic feed with realistic fake PHI (deterministic per seed).",
         discussion: """
             --format csv (default): a Synthea-shaped patients.csv, --rows rows.
+            --format synthea-encounters: an encounters.csv for the --patients patients that \
+            --format csv writes with the same --seed (0 to 2 × --per-patient encounters \
+            each, grouped by patient); the synthea_encounters pipeline loads it once they \
+            are loaded. With --invalid-every N, every Nth encounter names an unknown patient.
             --format hl7v2-xml: an HL7 v2.5.1 v2.xml BATCH file of ADT^A01/A04/A08 and/or \
             ORU^R01 messages, sized by --messages or --target-bytes (e.g. 100M). \
             --message-types adt (default) and oru make files the hl7v2_adt / hl7v2_oru \
@@ -18,6 +22,7 @@ struct GenerateCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case csv
+        case syntheaEncounters = "synthea-encounters"
         case hl7v2Xml = "hl7v2-xml"
     }
 
@@ -33,8 +38,10 @@ struct GenerateCommand: ParsableCommand {
         }
     }
 
-    @Option(help: "Output format: csv or hl7v2-xml.") var format: Format = .csv
+    @Option(help: "Output format: csv, synthea-encounters or hl7v2-xml.") var format: Format = .csv
     @Option(help: "Number of patient rows (csv; default 1000).") var rows: Int?
+    @Option(help: "Patients whose encounters to write (synthea-encounters; default 1000).") var patients: Int?
+    @Option(help: "Average encounters per patient (synthea-encounters; default 5).") var perPatient: Int?
     @Option(help: "Number of messages (hl7v2-xml; default 1000 unless --target-bytes).") var messages: Int?
     @Option(help: ArgumentHelp(
         "Messages until the file reaches this size (hl7v2-xml): bytes, or with K/M/G (10^3, 10^6, 10^9) or KiB/MiB/GiB.",
@@ -46,9 +53,17 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         if let n = invalidEvery, n < 1 { throw ValidationError("--invalid-every must be 1 or more") }
+        if format != .syntheaEncounters, patients != nil || perPatient != nil {
+            throw ValidationError("--patients and --per-patient apply to --format synthea-encounters")
+        }
         switch format {
-        case .csv:
+        case .csv, .syntheaEncounters:
             if let rows, rows < 0 { throw ValidationError("--rows must be 0 or more") }
+            if format == .syntheaEncounters, rows != nil {
+                throw ValidationError("--rows applies to --format csv; use --patients")
+            }
+            if let patients, patients < 0 { throw ValidationError("--patients must be 0 or more") }
+            if let perPatient, perPatient < 0 { throw ValidationError("--per-patient must be 0 or more") }
             if messages != nil || targetBytes != nil {
                 throw ValidationError("--messages and --target-bytes apply to --format hl7v2-xml")
             }
@@ -75,6 +90,13 @@ struct GenerateCommand: ParsableCommand {
                 let bytes = try generator.write(to: output)
                 let elapsed = clock.now - start
                 print("wrote \(rows) patients (\(bytes) bytes) to \(output) in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds])))")
+            case .syntheaEncounters:
+                let patients = patients ?? 1000
+                let generator = SyntheaEncounterGenerator(options: .init(
+                    patients: patients, perPatient: perPatient ?? 5, seed: seed, unknownPatientEvery: invalidEvery))
+                let summary = try generator.write(to: output)
+                let elapsed = clock.now - start
+                print("wrote \(summary.encounters) encounters of \(patients) patients (\(summary.unknownPatients) of unknown patients; \(summary.bytes) bytes) to \(output) in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds])))")
             case .hl7v2Xml:
                 let size: HL7v2MessageGenerator.Size
                 if let targetBytes, let bytes = Self.parseSize(targetBytes) {
