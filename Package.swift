@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "ClinloadIntegrationTests", dependencies: [
             "ClinloadCore", "ClinloadDefinitions", "ClinloadEngine", "ClinloadPostgres",
             "ClinloadEmbedded", "ClinloadStore", "ClinloadKeys", "ClinloadCrypto", "ClinloadSynth",
-            "ClinloadXML", "ClinloadAWS", "ClinloadDeid", "clinload",
+            "ClinloadXML", "ClinloadAWS", "ClinloadDeid", "ClinloadValidate", "clinload",
         ]),
     ]
 )

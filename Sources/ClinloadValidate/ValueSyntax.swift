@@ -38,25 +38,61 @@ enum ValueSyntax {
     }
 
     /// `[+-]?digits[.digits][(e|E)[+-]?digits]` — the decimal forms PostgreSQL's
-    /// numeric accepts (no NaN or infinities in clinical feeds).
+    /// numeric accepts (no NaN or infinities in clinical feeds) — and within what
+    /// a numeric can hold, so the server never refuses a value that passed here
+    /// (which would fail the whole batch, SQLSTATE 22003, instead of setting one
+    /// record aside): at most 131,072 digits before the decimal point and 16,383
+    /// after it, once the exponent is applied (PostgreSQL's weight and display
+    /// scale limits). "1e200000" is refused; "1e5000" is a (silly) numeric.
     static func number(_ v: UnsafeBufferPointer<UInt8>) -> Double? {
         var i = 0
         if i < v.count, v[i] == UInt8(ascii: "-") || v[i] == UInt8(ascii: "+") { i += 1 }
         var mantissaDigits = 0
-        while i < v.count, isDigit(v[i]) { i += 1; mantissaDigits += 1 }
+        var integerDigits = 0      // before the point, leading zeros left out
+        var fractionDigits = 0
+        var fractionLeadingZeros = 0
+        var nonZero = false
+        while i < v.count, isDigit(v[i]) {
+            if nonZero || v[i] != 0x30 { nonZero = true; integerDigits += 1 }
+            mantissaDigits += 1
+            i += 1
+        }
         if i < v.count, v[i] == UInt8(ascii: ".") {
             i += 1
-            while i < v.count, isDigit(v[i]) { i += 1; mantissaDigits += 1 }
+            while i < v.count, isDigit(v[i]) {
+                if !nonZero, v[i] == 0x30 { fractionLeadingZeros += 1 } else { nonZero = true }
+                fractionDigits += 1
+                mantissaDigits += 1
+                i += 1
+            }
         }
         guard mantissaDigits > 0 else { return nil }
+        var exponent = 0
         if i < v.count, v[i] == UInt8(ascii: "e") || v[i] == UInt8(ascii: "E") {
             i += 1
-            if i < v.count, v[i] == UInt8(ascii: "-") || v[i] == UInt8(ascii: "+") { i += 1 }
-            var exponentDigits = 0
-            while i < v.count, isDigit(v[i]) { i += 1; exponentDigits += 1 }
-            guard exponentDigits > 0 else { return nil }
+            var negative = false
+            if i < v.count, v[i] == UInt8(ascii: "-") || v[i] == UInt8(ascii: "+") {
+                negative = v[i] == UInt8(ascii: "-")
+                i += 1
+            }
+            let start = i
+            while i < v.count, isDigit(v[i]) {
+                if exponent < 1_000_000 { exponent = exponent * 10 + Int(v[i] - 0x30) }
+                i += 1
+            }
+            // An exponent of a million or more is refused outright (PostgreSQL takes
+            // one up to about 10^9 on a zero; no clinical value needs it).
+            guard i > start, exponent < 1_000_000 else { return nil }
+            if negative { exponent = -exponent }
         }
         guard i == v.count else { return nil }
+        // Digits after the point as stored (the display scale), and, for a value
+        // that is not zero, the place of its first significant digit.
+        guard max(0, fractionDigits - exponent) <= 16_383 else { return nil }
+        if nonZero {
+            let firstDigitPlace = (integerDigits > 0 ? integerDigits : -fractionLeadingZeros) + exponent
+            guard firstDigitPlace <= 131_072 else { return nil }
+        }
         return Double(String(decoding: v, as: UTF8.self))
     }
 

@@ -192,4 +192,23 @@ struct CorpusSyntheaFeedsTests {
         #expect(outcome.counts.rowsLoaded["clinical.condition"] == 437)
         #expect(outcome.reasons.map { "\($0.field)/\($0.rule)" } == ["DESCRIPTION/nul_byte"])
     }
+
+    /// A number the validator took but PostgreSQL's numeric cannot hold failed the
+    /// whole batch at the server (SQLSTATE 22003); now its record is quarantined
+    /// as not a number of the column's type, and the rest loads.
+    @Test func aNumberBeyondNumericsRangeQuarantinesItsRecordNotTheBatch() throws {
+        let store = try TestStore()
+        defer { store.cleanUp() }
+        var lines = try String(contentsOf: Repository.syntheaPatients, encoding: .utf8).split(separator: "\n").map(String.init)
+        // The last two fields, HEALTHCARE_EXPENSES and HEALTHCARE_COVERAGE, are never quoted.
+        var tail = lines[2].split(separator: ",", omittingEmptySubsequences: false)
+        tail[tail.count - 2] = "1e200000"
+        lines[2] = tail.joined(separator: ",")
+        let path = try store.write(lines.joined(separator: "\n") + "\n", name: "patients.csv")
+        let outcome = try store.run(path)
+        #expect(outcome.status == .loaded)
+        #expect(outcome.counts.recordsQuarantined == 1)
+        #expect(outcome.counts.rowsLoaded["identity.patient"] == lines.count - 2)
+        #expect(outcome.reasons.map { "\($0.field)/\($0.rule)" } == ["HEALTHCARE_EXPENSES/type"])
+    }
 }
