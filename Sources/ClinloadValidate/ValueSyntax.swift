@@ -96,14 +96,15 @@ enum ValueSyntax {
         return Double(String(decoding: v, as: UTF8.self))
     }
 
-    /// `YYYY-MM-DD`, a real calendar day.
+    /// `YYYY-MM-DD`, a real calendar day from year 1 (PostgreSQL has no year 0).
     static func date(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
         guard v.count == 10, v[4] == UInt8(ascii: "-"), v[7] == UInt8(ascii: "-"),
-              let y = digits(v, 0..<4), let m = digits(v, 5..<7), let d = digits(v, 8..<10) else { return false }
+              let y = digits(v, 0..<4), let m = digits(v, 5..<7), let d = digits(v, 8..<10), y >= 1 else { return false }
         return isCalendarDay(year: y, month: m, day: d)
     }
 
-    /// `YYYY-MM-DDThh:mm:ss[.fraction][Z|±hh:mm]` (ISO 8601 / RFC 3339).
+    /// `YYYY-MM-DDThh:mm:ss[.fraction][Z|±hh:mm]` (ISO 8601 / RFC 3339), with an
+    /// offset PostgreSQL's timestamptz takes (up to ±15:59).
     static func datetime(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
         guard v.count >= 19, date(UnsafeBufferPointer(rebasing: v[0..<10])),
               v[10] == UInt8(ascii: "T") || v[10] == UInt8(ascii: " "),
@@ -121,7 +122,7 @@ enum ValueSyntax {
         if v[i] == UInt8(ascii: "Z") { return i + 1 == v.count }
         guard v[i] == UInt8(ascii: "+") || v[i] == UInt8(ascii: "-"), v.count == i + 6, v[i + 3] == UInt8(ascii: ":"),
               let oh = digits(v, (i + 1)..<(i + 3)), let om = digits(v, (i + 4)..<(i + 6)) else { return false }
-        return oh < 24 && om < 60
+        return oh < 16 && om < 60
     }
 
     static func year(_ v: UnsafeBufferPointer<UInt8>) -> Int? {
