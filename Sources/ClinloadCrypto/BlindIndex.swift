@@ -62,9 +62,12 @@ public final class BlindIndex {
         while end > start, raw[end - 1] == 0x20 || raw[end - 1] == 0x09 { end -= 1 }
         let n = UInt32(end - start)
         out.append(UInt8(n >> 24)); out.append(UInt8((n >> 16) & 0xFF)); out.append(UInt8((n >> 8) & 0xFF)); out.append(UInt8(n & 0xFF))
-        for i in start..<end {
-            let b = raw[i]
-            out.append(b >= 0x61 && b <= 0x7A ? b - 0x20 : b)
+        // Copied in one piece, then upper-cased in place (a byte at a time through
+        // `append` cost a uniqueness check per byte).
+        let first = out.count
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[start..<end]))
+        out.withUnsafeMutableBufferPointer { b in
+            for i in first..<b.count where b[i] &- 0x61 < 26 { b[i] -= 0x20 }
         }
     }
 }

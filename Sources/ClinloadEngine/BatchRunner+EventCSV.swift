@@ -1,4 +1,5 @@
 import ClinloadCore
+import ClinloadCrypto
 import ClinloadDefinitions
 import ClinloadExtract
 import ClinloadPostgres
@@ -64,7 +65,7 @@ extension BatchRunner {
                 let patients = kept > 0 ? try collectSent().map(VaultLookup.surrogates(in:)) ?? [:] : [:]
                 surrogates.removeAll(keepingCapacity: true)
                 for i in 0..<kept {
-                    let surrogate = patients[blindIndexes[i]]
+                    let surrogate = BlindIndexKey(blindIndexes[i]).flatMap { patients[$0] }
                     if surrogate == nil {
                         try quarantine(chunk[i], reasons: [QuarantineReason(field: subjectKey.name, rule: "unknown_subject")],
                                        work: work, counts: &counts)

@@ -1,4 +1,5 @@
 import ClinloadCore
+import ClinloadCrypto
 import ClinloadDefinitions
 import ClinloadExtract
 import ClinloadPostgres
@@ -105,7 +106,7 @@ extension BatchRunner {
             firstInChunk.removeAll(keepingCapacity: true)
             rows.removeAll(keepingCapacity: true)
             for i in 0..<kept {
-                let subject = subjects[blindIndexes[i]]
+                let subject = BlindIndexKey(blindIndexes[i]).flatMap { subjects[$0] }
                 if subject?.inThisBatch == true || !firstInChunk.insert(blindIndexes[i]).inserted {
                     try quarantine(chunk[i], reasons: repeated, work: work, counts: &counts)
                 } else {

@@ -1,4 +1,5 @@
 import ClinloadCore
+import ClinloadCrypto
 import ClinloadDefinitions
 import ClinloadPostgres
 import ClinloadStore
@@ -84,7 +85,7 @@ extension BatchRunner {
             var deferredRows = BinaryCopyEncoder.header
             var patients = (new: 0, known: 0)
             for record in chunk {
-                let subject = subjects[record.blindIndex]
+                let subject = BlindIndexKey(record.blindIndex).flatMap { subjects[$0] }
                 let first = firstInChunk.insert(record.blindIndex).inserted
                 if let subject, !subject.inThisBatch, first { patientsUpdated += 1 }
                 let surrogate = try subject?.surrogate ?? work.surrogates.surrogate(blindIndex: record.blindIndex)

@@ -30,7 +30,7 @@ public enum CryptoShredder {
             guard key.rowCount == 1 else {
                 throw ClinloadError(.usage, stage: .cli, "no batch with this id", attributes: [("batch_id", batchId.uuidString.lowercased())])
             }
-            guard let keyId = key.string(0, 0).flatMap(UUID.init(uuidString:)) else {
+            guard let keyId = key.uuid(0, 0) else {
                 throw ClinloadError(.usage, stage: .cli, "this batch never had a data key (it failed before encrypting anything)",
                                     attributes: [("batch_id", batchId.uuidString.lowercased())])
             }

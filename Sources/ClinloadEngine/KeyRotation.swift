@@ -39,7 +39,7 @@ public enum KeyRotation {
                 SELECT key_id::text FROM etl.data_keys WHERE kek_id = $1 AND shredded_at IS NULL ORDER BY created_at, key_id LIMIT $2
                 """, [.text(from), .int(groupSize)])
             if ids.rowCount == 0 { break }
-            let group = (0..<ids.rowCount).compactMap { ids.string($0, 0).flatMap(UUID.init(uuidString:)) }
+            let group = (0..<ids.rowCount).compactMap { ids.uuid($0, 0) }
             // Re-wrap outside the transaction (KMS calls can be slow), then store
             // the group at once, each row only if nobody rotated it meanwhile.
             let rewrapped = try group.map { id -> (UUID, WrappedDataKey) in

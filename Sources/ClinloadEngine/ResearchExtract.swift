@@ -190,7 +190,7 @@ public enum ResearchExtract {
                OR EXISTS (SELECT 1 FROM clinical.condition c WHERE c.surrogate_id = p.surrogate_id AND c.code = ANY($1::text[]))
             ORDER BY p.surrogate_id
             """, [.text("{" + codes.map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }.joined(separator: ",") + "}")])
-        return (0..<rows.rowCount).compactMap { rows.string($0, 0).flatMap(UUID.init(uuidString:)) }
+        return (0..<rows.rowCount).compactMap { rows.uuid($0, 0) }
     }
 
     static func patientColumns(_ cohort: [UUID], _ connection: PostgresConnection) throws -> [UUID: [String: String]] {
@@ -202,7 +202,7 @@ public enum ResearchExtract {
                 SELECT surrogate_id::text, \(names.joined(separator: ", ")) FROM clinical.patient WHERE surrogate_id = ANY($1::uuid[])
                 """, [.text("{" + slice.map(\.uuidString).joined(separator: ",") + "}")])
             for r in 0..<rows.rowCount {
-                guard let s = rows.string(r, 0).flatMap(UUID.init(uuidString:)) else { continue }
+                guard let s = rows.uuid(r, 0) else { continue }
                 var values: [String: String] = [:]
                 for (i, name) in names.enumerated() { values[name] = rows.string(r, i + 1) }
                 out[s] = values
@@ -242,7 +242,7 @@ public enum ResearchExtract {
                 let rows = try connection.execute("FETCH 5000 FROM extract_rows")
                 if rows.rowCount == 0 { break }
                 for r in 0..<rows.rowCount {
-                    guard let s = rows.string(r, 0).flatMap(UUID.init(uuidString:)), let id = researchIDs[s] else { continue }
+                    guard let s = rows.uuid(r, 0), let id = researchIDs[s] else { continue }
                     if let batch = rows.string(r, 1) { batches.insert(batch) }
                     if scrubs, s != patient {
                         patient = s

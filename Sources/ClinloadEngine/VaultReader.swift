@@ -33,7 +33,7 @@ struct VaultReader {
                 WHERE surrogate_id = ANY($1::uuid[])
                 """, [.text("{" + slice.map(\.uuidString).joined(separator: ",") + "}")])
             for r in 0..<rows.rowCount {
-                guard let surrogate = rows.string(r, 0).flatMap(UUID.init(uuidString:)) else { continue }
+                guard let surrogate = rows.uuid(r, 0) else { continue }
                 var values: [String: String] = [:]
                 for (c, column) in columns.enumerated() {
                     guard let ciphertext = rows.bytes(r, c + 1) else { continue }

@@ -53,7 +53,7 @@ public struct BatchLedger {
             ORDER BY b.finished_at
             """, [.text(pipeline), .text(inputSHA256)])
         return (0..<rows.rowCount).compactMap { r in
-            rows.string(r, 0).flatMap(UUID.init(uuidString:)).map { ($0, rows.string(r, 1)!) }
+            rows.uuid(r, 0).map { ($0, rows.string(r, 1)!) }
         }
     }
 
@@ -109,7 +109,7 @@ public struct BatchLedger {
             WHERE b.state = 'running'
             """)
         return (0..<rows.rowCount).compactMap { r in
-            rows.string(r, 0).flatMap(UUID.init(uuidString:)).map { ($0, rows.string(r, 1)!, rows.string(r, 2)!) }
+            rows.uuid(r, 0).map { ($0, rows.string(r, 1)!, rows.string(r, 2)!) }
         }
     }
 

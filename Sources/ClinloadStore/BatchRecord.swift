@@ -52,9 +52,9 @@ public struct BatchRecord: Sendable {
         }
         return BatchRecord(
             batchId: batchId, state: state, pipeline: b.string(0, 1)!, pipelineVersion: b.int(0, 2)!,
-            pipelineSHA256: b.string(0, 3)!, toolVersion: b.string(0, 4)!, dataKeyId: b.string(0, 5).flatMap(UUID.init(uuidString:)),
+            pipelineSHA256: b.string(0, 3)!, toolVersion: b.string(0, 4)!, dataKeyId: b.uuid(0, 5),
             recordsRead: b.int(0, 6), recordsQuarantined: b.int(0, 7), rowsLoaded: rowsLoaded, errorCode: b.string(0, 9),
             errorStage: b.string(0, 10), startedAt: b.string(0, 11), finishedAt: b.string(0, 12),
-            replayOf: b.string(0, 13).flatMap(UUID.init(uuidString:)), inputs: inputs)
+            replayOf: b.uuid(0, 13), inputs: inputs)
     }
 }

@@ -96,7 +96,7 @@ public struct KeyRing {
             throw ClinloadError(.keyUnavailable, stage: .keys, "no such data key", attributes: [("key_id", id.uuidString.lowercased())])
         }
         return StoredKey(id: id, purpose: purpose, wrapped: WrappedDataKey(keyEncryptionKeyId: rows.string(0, 1)!, blob: rows.bytes(0, 2) ?? []),
-                         commitment: rows.bytes(0, 3), batchId: rows.string(0, 4).flatMap(UUID.init(uuidString:)),
+                         commitment: rows.bytes(0, 3), batchId: rows.uuid(0, 4),
                          pipeline: rows.string(0, 5), shredded: rows.string(0, 6) == "t")
     }
 
@@ -137,7 +137,7 @@ public struct KeyRing {
 
     private func loadBlindIndexKey() throws -> DataKey? {
         let rows = try connection.query("SELECT key_id::text FROM etl.data_keys WHERE purpose = 'blind_index'")
-        guard rows.rowCount == 1, let id = rows.string(0, 0).flatMap(UUID.init(uuidString:)) else { return nil }
+        guard rows.rowCount == 1, let id = rows.uuid(0, 0) else { return nil }
         return try dataKey(id: id)
     }
 

@@ -28,7 +28,7 @@ public struct ResearchCrosswalk {
             """, [.text(study), .text(array)])
         var out: [UUID: UUID] = [:]
         for r in 0..<rows.rowCount {
-            if let s = rows.string(r, 0).flatMap(UUID.init(uuidString:)), let id = rows.string(r, 1).flatMap(UUID.init(uuidString:)) { out[s] = id }
+            if let s = rows.uuid(r, 0), let id = rows.uuid(r, 1) { out[s] = id }
         }
         return out
     }

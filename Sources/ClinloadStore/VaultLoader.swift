@@ -120,7 +120,7 @@ public struct VaultLoader {
     /// For each blind index already in the vault: its surrogate, and whether this
     /// batch has it already (inserted by an earlier chunk, or waiting as an update):
     /// then the record repeats a patient of this file.
-    public func subjects(blindIndexes: [[UInt8]], batchId: UUID) throws -> [[UInt8]: (surrogate: UUID, inThisBatch: Bool)] {
+    public func subjects(blindIndexes: [[UInt8]], batchId: UUID) throws -> [BlindIndexKey: (surrogate: UUID, inThisBatch: Bool)] {
         guard !blindIndexes.isEmpty else { return [:] }
         let rows = try VaultLookup.byIndex(connection) {
             try connection.query(subjectsSQL, subjectsParameters(blindIndexes, batchId))
@@ -136,10 +136,11 @@ public struct VaultLoader {
     }
 
     /// A look-up's rows, as `subjects` returns them.
-    public static func subjects(in rows: PostgresResult) -> [[UInt8]: (surrogate: UUID, inThisBatch: Bool)] {
-        var out: [[UInt8]: (UUID, Bool)] = [:]
+    public static func subjects(in rows: PostgresResult) -> [BlindIndexKey: (surrogate: UUID, inThisBatch: Bool)] {
+        var out: [BlindIndexKey: (UUID, Bool)] = [:]
+        out.reserveCapacity(rows.rowCount)
         for r in 0..<rows.rowCount {
-            if let key = rows.bytes(r, 0), let id = rows.string(r, 1).flatMap(UUID.init(uuidString:)) { out[key] = (id, rows.string(r, 2) == "t") }
+            if let key = rows.bytes(r, 0).flatMap(BlindIndexKey.init), let id = rows.uuid(r, 1) { out[key] = (id, rows.string(r, 2) == "t") }
         }
         return out
     }

@@ -24,10 +24,11 @@ public struct VaultLookup {
     }
 
     /// A look-up's rows: the surrogate of each blind index found.
-    public static func surrogates(in rows: PostgresResult) -> [[UInt8]: UUID] {
-        var out: [[UInt8]: UUID] = [:]
+    public static func surrogates(in rows: PostgresResult) -> [BlindIndexKey: UUID] {
+        var out: [BlindIndexKey: UUID] = [:]
+        out.reserveCapacity(rows.rowCount)
         for r in 0..<rows.rowCount {
-            if let key = rows.bytes(r, 0), let id = rows.string(r, 1).flatMap(UUID.init(uuidString:)) { out[key] = id }
+            if let key = rows.bytes(r, 0).flatMap(BlindIndexKey.init), let id = rows.uuid(r, 1) { out[key] = id }
         }
         return out
     }

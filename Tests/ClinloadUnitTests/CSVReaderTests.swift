@@ -6,7 +6,7 @@ import Testing
 /// Reads `text` (as raw bytes) with a small buffer, so records straddle refills.
 private func records(_ bytes: [UInt8], bufferSize: Int = 7, maxRecordBytes: Int = 1 << 20) throws -> [CSVRecord] {
     let path = NSTemporaryDirectory() + "/clinload-csv-\(UUID().uuidString).csv"
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     defer { try? FileManager.default.removeItem(atPath: path) }
     let reader = try CSVReader(path: path, bufferSize: bufferSize, maxRecordBytes: maxRecordBytes)
     var out: [CSVRecord] = []

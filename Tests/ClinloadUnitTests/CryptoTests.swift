@@ -122,6 +122,22 @@ struct CryptoTests {
         #expect(try index.compute(namespace: "synthea", parts: ["ABC-1", "Ä"]) == expected)
     }
 
+    /// Look-ups key their answers by blind index: equal bytes, equal keys; a
+    /// difference in any byte, another key; only 32-byte values are keys.
+    @Test func blindIndexKeysCompareEveryByte() throws {
+        let index = try BlindIndex(key: key)
+        let a = try index.compute(namespace: "synthea", parts: ["1"])
+        #expect(BlindIndexKey(a) != nil && BlindIndexKey(a) == BlindIndexKey(Array(a)))
+        var seen: Set<BlindIndexKey> = [BlindIndexKey(a)!]
+        for position in [0, 7, 8, 15, 16, 23, 24, 31] {
+            var b = a
+            b[position] ^= 0x01
+            #expect(BlindIndexKey(b) != BlindIndexKey(a))
+            #expect(seen.insert(BlindIndexKey(b)!).inserted)
+        }
+        #expect(BlindIndexKey(Array(a.prefix(31))) == nil && BlindIndexKey(a + [0]) == nil)
+    }
+
     @Test func sha256KnownAnswer() {
         #expect(SHA256Digest.hash("abc").hexString == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(SHA256Digest.hash([UInt8]()).hexString == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
