@@ -1,3 +1,5 @@
+import COpenSSL
+
 /// A keyed, deterministic fingerprint of a subject's natural key, so the same
 /// patient is found again across batches and feeds without decrypting anything.
 ///
@@ -7,16 +9,42 @@
 /// meet; anything else is compared byte for byte (the CSV reader has checked UTF-8).
 public final class BlindIndex {
     public static let length = HMACSHA256.outputLength
+
+    /// The encoded (domain, namespace) every message of a namespace starts with:
+    /// made once per namespace (a pipeline's subjects, a pseudonym space), not
+    /// per value.
+    public struct Namespace: Sendable {
+        fileprivate let encoded: [UInt8]
+
+        public init(_ name: String) {
+            var bytes: [UInt8] = []
+            for part in ["clinload/blind-index/v1", name] {
+                let utf8 = Array(part.utf8)
+                let n = UInt32(utf8.count)
+                bytes += [UInt8(n >> 24), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)] + utf8
+            }
+            encoded = bytes
+        }
+    }
+
     private let hmac: HMACSHA256
-    private var message: [UInt8] = []
-    /// The encoded domain and namespace that start every message, kept for the
-    /// namespace last seen (one per pipeline) instead of re-encoded per record.
-    private var prefix: (namespace: String, bytes: [UInt8])?
+    /// The message being authenticated, in a buffer of our own: written with
+    /// plain stores (an array's `append` checked uniqueness and capacity per
+    /// byte), grown as needed, wiped when this index goes (it holds natural keys).
+    private var message: UnsafeMutablePointer<UInt8>
+    private var capacity = 256
+    private var length = 0
+    private var lastNamespace: (name: String, namespace: Namespace)?
     private var digest = [UInt8](repeating: 0, count: length)
 
     public init(key: SecretBytes) throws {
         hmac = try HMACSHA256(key: key)
-        message.reserveCapacity(256)
+        message = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        clinload_openssl_cleanse(message, capacity)
+        message.deallocate()
     }
 
     public func compute(namespace: String, parts: [String]) throws -> [UInt8] {
@@ -31,43 +59,62 @@ public final class BlindIndex {
     /// The blind index of (namespace, parts), where `part(i, body)` hands the bytes
     /// of part `i` to `body` (so callers can pass record fields without copying).
     public func compute(
-        namespace: String, count: Int, appendingTo output: inout [UInt8],
+        namespace name: String, count: Int, appendingTo output: inout [UInt8],
         part: (Int, (UnsafeBufferPointer<UInt8>) -> Void) -> Void
     ) throws {
-        if prefix?.namespace != namespace {
-            var bytes: [UInt8] = []
-            Self.appendPart(Array("clinload/blind-index/v1".utf8)[...], to: &bytes)
-            Self.appendPart(Array(namespace.utf8)[...], to: &bytes)
-            prefix = (namespace, bytes)
-        }
-        message.removeAll(keepingCapacity: true)
-        message.append(contentsOf: prefix!.bytes)
-        for i in 0..<count { part(i) { Self.appendNormalised($0, to: &message) } }
-        try message.withUnsafeBytes { m in
-            try digest.withUnsafeMutableBytes { try hmac.authenticate(m, into: $0) }
+        if lastNamespace?.name != name { lastNamespace = (name, Namespace(name)) }
+        try compute(namespace: lastNamespace!.namespace, count: count, appendingTo: &output, part: part)
+    }
+
+    /// The same, for a namespace encoded beforehand (callers that switch between
+    /// several, value by value).
+    public func compute(
+        namespace: Namespace, count: Int, appendingTo output: inout [UInt8],
+        part: (Int, (UnsafeBufferPointer<UInt8>) -> Void) -> Void
+    ) throws {
+        length = 0
+        namespace.encoded.withUnsafeBufferPointer { append($0) }
+        for i in 0..<count { part(i) { appendNormalised($0) } }
+        try digest.withUnsafeMutableBytes { d in
+            try hmac.authenticate(UnsafeRawBufferPointer(start: message, count: length), into: d)
         }
         output.append(contentsOf: digest)
     }
 
-    private static func appendPart(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
-        let n = UInt32(bytes.count)
-        out.append(UInt8(n >> 24)); out.append(UInt8((n >> 16) & 0xFF)); out.append(UInt8((n >> 8) & 0xFF)); out.append(UInt8(n & 0xFF))
-        out.append(contentsOf: bytes)
+    private func reserve(_ extra: Int) {
+        guard length + extra > capacity else { return }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(2 * capacity, length + extra))
+        grown.update(from: message, count: length)
+        clinload_openssl_cleanse(message, capacity)
+        message.deallocate()
+        message = grown
+        capacity = max(2 * capacity, length + extra)
     }
 
-    private static func appendNormalised(_ raw: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    private func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(bytes.count)
+        if let base = bytes.baseAddress { (message + length).update(from: base, count: bytes.count) }
+        length += bytes.count
+    }
+
+    /// A part: its length (4 bytes, big-endian), then its bytes trimmed of spaces
+    /// and tabs, ASCII letters upper-cased.
+    private func appendNormalised(_ raw: UnsafeBufferPointer<UInt8>) {
         var start = 0
         var end = raw.count
         while start < end, raw[start] == 0x20 || raw[start] == 0x09 { start += 1 }
         while end > start, raw[end - 1] == 0x20 || raw[end - 1] == 0x09 { end -= 1 }
-        let n = UInt32(end - start)
-        out.append(UInt8(n >> 24)); out.append(UInt8((n >> 16) & 0xFF)); out.append(UInt8((n >> 8) & 0xFF)); out.append(UInt8(n & 0xFF))
-        // Copied in one piece, then upper-cased in place (a byte at a time through
-        // `append` cost a uniqueness check per byte).
-        let first = out.count
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[start..<end]))
-        out.withUnsafeMutableBufferPointer { b in
-            for i in first..<b.count where b[i] &- 0x61 < 26 { b[i] -= 0x20 }
+        let n = end - start
+        reserve(4 + n)
+        let out = message + length
+        out[0] = UInt8(truncatingIfNeeded: n >> 24); out[1] = UInt8(truncatingIfNeeded: n >> 16)
+        out[2] = UInt8(truncatingIfNeeded: n >> 8); out[3] = UInt8(truncatingIfNeeded: n)
+        var i = 0
+        while i < n {
+            let b = raw[start + i]
+            out[4 + i] = b &- 0x61 < 26 ? b - 0x20 : b
+            i += 1
         }
+        length += 4 + n
     }
 }

@@ -111,7 +111,7 @@ final class Pseudonymizer {
     private let index: BlindIndex
     private let namespace: String
     private var scratch: [UInt8] = []
-    private var domains: [String: String] = [:]
+    private var spaces: [String: BlindIndex.Namespace] = [:]
 
     init(index: BlindIndex, namespace: String) {
         self.index = index
@@ -120,9 +120,9 @@ final class Pseudonymizer {
 
     /// Appends the UUID as text (the column's type conversion is the server's).
     func append(space: String, value: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) throws {
-        let domain = domains[space] ?? {
-            let d = "\(namespace)\u{0}pseudonym\u{0}\(space)"
-            domains[space] = d
+        let domain = spaces[space] ?? {
+            let d = BlindIndex.Namespace("\(namespace)\u{0}pseudonym\u{0}\(space)")
+            spaces[space] = d
             return d
         }()
         scratch.removeAll(keepingCapacity: true)
@@ -131,10 +131,16 @@ final class Pseudonymizer {
         scratch[6] = (scratch[6] & 0x0F) | 0x80
         scratch[8] = (scratch[8] & 0x3F) | 0x80
         func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10 }
-        for i in 0..<16 {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(hex(scratch[i] >> 4))
-            out.append(hex(scratch[i] & 0x0F))
+        // Spelt out on the stack, then appended at once (four of these per event row).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            var j = 0
+            for i in 0..<16 {
+                if i == 4 || i == 6 || i == 8 || i == 10 { text[j] = UInt8(ascii: "-"); j += 1 }
+                text[j] = hex(scratch[i] >> 4)
+                text[j + 1] = hex(scratch[i] & 0x0F)
+                j += 2
+            }
+            out.append(contentsOf: UnsafeBufferPointer(text))
         }
     }
 }

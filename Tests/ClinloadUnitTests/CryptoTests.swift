@@ -120,6 +120,18 @@ struct CryptoTests {
         // One instance serves any namespace, in any order.
         #expect(try index.compute(namespace: "other", parts: ["abc-1", "Ä"]) != expected)
         #expect(try index.compute(namespace: "synthea", parts: ["ABC-1", "Ä"]) == expected)
+        // A key longer than the message buffer's first size (it grows), then a short one again.
+        let long = String(repeating: "x", count: 1_000)
+        let longMessage = part(Array("clinload/blind-index/v1".utf8)) + part(Array("n".utf8)) + part(Array(long.uppercased().utf8))
+        #expect(try index.compute(namespace: "n", parts: [long]) == HMACSHA256(key: key).authenticate(longMessage))
+        #expect(try index.compute(namespace: "synthea", parts: ["abc-1", "Ä"]) == expected)
+        // A namespace encoded beforehand gives the same index as by name.
+        var byNamespace: [UInt8] = []
+        let parts = [Array("ABC-1".utf8), Array("Ä".utf8)]
+        try index.compute(namespace: BlindIndex.Namespace("synthea"), count: 2, appendingTo: &byNamespace) { i, body in
+            parts[i].withUnsafeBufferPointer { body($0) }
+        }
+        #expect(byNamespace == expected)
     }
 
     /// Look-ups key their answers by blind index: equal bytes, equal keys; a
