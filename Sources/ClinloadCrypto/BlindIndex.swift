@@ -83,12 +83,13 @@ public final class BlindIndex {
 
     private func reserve(_ extra: Int) {
         guard length + extra > capacity else { return }
-        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(2 * capacity, length + extra))
+        let grownCapacity = max(2 * capacity, length + extra)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: grownCapacity)
         grown.update(from: message, count: length)
         clinload_openssl_cleanse(message, capacity)
         message.deallocate()
         message = grown
-        capacity = max(2 * capacity, length + extra)
+        capacity = grownCapacity
     }
 
     private func append(_ bytes: UnsafeBufferPointer<UInt8>) {
