@@ -72,22 +72,51 @@ public struct EmbeddedPostgres: Sendable {
         return .running(pid: pid)
     }
 
-    /// Creates the cluster if needed, starts it if stopped, and makes sure the
-    /// clinload database exists. Safe to call from concurrent processes.
+    /// Creates the cluster if needed, starts it if stopped, waits until it accepts
+    /// connections, and makes sure the clinload database exists. Safe to call
+    /// from concurrent processes.
     public func start() throws {
         try prepareFolders()
         try withStartLock {
             if try status() == .notInitialised { try initialise() }
-            if case .running = try status() {} else {
-                let outcome = try ProcessRunner.run(binaries.path("pg_ctl"), [
-                    "start", "-w", "-t", "60", "-D", dataDirectory.path, "-l", logFile.path,
-                ], as: serverUser)
-                guard outcome.status == 0 else {
-                    throw ClinloadError(.databaseUnavailable, stage: .database, "the embedded PostgreSQL server did not start; see its log",
-                                        attributes: [("log", logFile.path), ("pg_ctl_status", "\(outcome.status)")])
-                }
-            }
+            if case .running = try status() {} else { try startServer() }
+            try waitUntilAccepting()
             try ensureDatabase()
+        }
+    }
+
+    private func startServer() throws {
+        let outcome = try ProcessRunner.run(binaries.path("pg_ctl"), [
+            "start", "-w", "-t", "60", "-D", dataDirectory.path, "-l", logFile.path,
+        ], as: serverUser)
+        guard outcome.status == 0 else {
+            throw ClinloadError(.databaseUnavailable, stage: .database, "the embedded PostgreSQL server did not start; see its log",
+                                attributes: [("log", logFile.path), ("pg_ctl_status", "\(outcome.status)")])
+        }
+    }
+
+    /// A server found running may still be recovering: after a crash (a killed
+    /// backend, a full disk) the postmaster stays up and replays its WAL while
+    /// turning connections away, and a load started then failed at once. Waits up
+    /// to a minute for it, as `pg_ctl start -w` does for a fresh start; a
+    /// postmaster that gave up in the meantime is started again.
+    private func waitUntilAccepting() throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            switch PostgresConnection.readiness(parameters: connectionParameters(database: "postgres")) {
+            case .accepting:
+                return
+            case .noResponse:
+                if try status() == .stopped { try startServer() }
+            case .rejecting:
+                break
+            }
+            guard ContinuousClock.now < deadline else {
+                throw ClinloadError(.databaseUnavailable, stage: .database,
+                                    "the embedded PostgreSQL server is running but has not accepted connections for a minute (recovering?); see its log",
+                                    attributes: [("log", logFile.path)])
+            }
+            usleep(100_000)
         }
     }
 

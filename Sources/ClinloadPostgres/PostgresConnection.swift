@@ -39,6 +39,35 @@ public final class PostgresConnection {
         PQsetNoticeReceiver(conn, { _, _ in }, nil)
     }
 
+    /// What a server answers before any login (`PQpingParams`, as `pg_isready`).
+    public enum Readiness: Sendable, Equatable {
+        /// It accepts connections.
+        case accepting
+        /// It is up but turns connections away: starting, recovering after a
+        /// crash, or shutting down.
+        case rejecting
+        /// Nothing answered.
+        case noResponse
+    }
+
+    /// Asks the server at `parameters` whether it accepts connections, without
+    /// logging in.
+    public static func readiness(parameters: [(String, String)]) -> Readiness {
+        let keys = parameters.map { strdup($0.0) }
+        let values = parameters.map { strdup($0.1) }
+        defer {
+            keys.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        var keyPointers: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
+        var valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
+        switch PQpingParams(&keyPointers, &valuePointers, 0) {
+        case PQPING_OK: return .accepting
+        case PQPING_REJECT: return .rejecting
+        default: return .noResponse
+        }
+    }
+
     /// Connects to a `postgresql://` URL or a libpq `key=value` string.
     public convenience init(url: String) throws {
         try self.init(parameters: [("dbname", url)])

@@ -125,6 +125,35 @@ struct FaultInjectionTests {
         #expect(try check.query("SELECT count(*) FROM etl.batches WHERE state = 'loaded'").int(0, 0) == 1)
     }
 
+    /// A backend killed outright makes the postmaster restart every backend and
+    /// replay its WAL, turning connections away meanwhile ("the database system is
+    /// in recovery mode"). Starting the embedded server then must wait for it, not
+    /// fail: a load run right after a crash (or a full disk) had failed at once.
+    @Test func startingAServerThatIsRecoveringWaitsUntilItAcceptsConnections() throws {
+        let home = URL(fileURLWithPath: "/tmp/clinload-recover-\(UUID().uuidString.prefix(8))")
+        let server = try EmbeddedPostgres(home: home, durable: false)
+        defer {
+            try? server.stop()
+            try? FileManager.default.removeItem(at: home)
+        }
+        try server.start()
+        let victim = try PostgresConnection(parameters: server.connectionParameters)
+        let pid = try #require(victim.query("SELECT pg_backend_pid()").int(0, 0))
+        kill(pid_t(pid), SIGKILL)
+        victim.close()
+        // The crash is noticed within milliseconds; then the server rejects until recovered.
+        var sawRecovery = false
+        for _ in 0..<200 where !sawRecovery {
+            sawRecovery = PostgresConnection.readiness(parameters: server.connectionParameters) == .rejecting
+            if !sawRecovery { usleep(5_000) }
+        }
+        try server.start()
+        let check = try PostgresConnection(parameters: server.connectionParameters)
+        defer { check.close() }
+        #expect(try check.query("SELECT 1").int(0, 0) == 1)
+        if !sawRecovery { print("note: the recovery finished before it could be observed") }
+    }
+
     /// The database server's disk fills mid-load (a real tmpfs, a real ENOSPC): the
     /// batch fails with SQLSTATE 53100 (or, if the WAL is what could not grow, the
     /// server stops and the batch is interrupted), nothing of it is visible, and once
