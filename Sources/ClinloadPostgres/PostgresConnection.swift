@@ -19,15 +19,7 @@ public final class PostgresConnection {
         var all = parameters
         if !all.contains(where: { $0.0 == "application_name" }) { all.append(("application_name", "clinload")) }
         all.append(("client_encoding", "UTF8"))
-        let keys = all.map { strdup($0.0) }
-        let values = all.map { strdup($0.1) }
-        defer {
-            keys.forEach { free($0) }
-            values.forEach { free($0) }
-        }
-        var keyPointers: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
-        var valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
-        let conn = PQconnectdbParams(&keyPointers, &valuePointers, 1)
+        let conn = Self.withKeywords(all) { PQconnectdbParams($0, $1, 1) }
         guard let conn, PQstatus(conn) == CONNECTION_OK else {
             let message = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             if let conn { PQfinish(conn) }
@@ -53,18 +45,28 @@ public final class PostgresConnection {
     /// Asks the server at `parameters` whether it accepts connections, without
     /// logging in.
     public static func readiness(parameters: [(String, String)]) -> Readiness {
+        switch withKeywords(parameters, { PQpingParams($0, $1, 0) }) {
+        case PQPING_OK: return .accepting
+        case PQPING_REJECT: return .rejecting
+        default: return .noResponse
+        }
+    }
+
+    /// libpq's keyword and value arrays (NULL-terminated C strings) for `body`.
+    private static func withKeywords<R>(
+        _ parameters: [(String, String)],
+        _ body: (UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<UnsafePointer<CChar>?>) -> R
+    ) -> R {
         let keys = parameters.map { strdup($0.0) }
         let values = parameters.map { strdup($0.1) }
         defer {
             keys.forEach { free($0) }
             values.forEach { free($0) }
         }
-        var keyPointers: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
-        var valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
-        switch PQpingParams(&keyPointers, &valuePointers, 0) {
-        case PQPING_OK: return .accepting
-        case PQPING_REJECT: return .rejecting
-        default: return .noResponse
+        let keyPointers: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
+        let valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
+        return keyPointers.withUnsafeBufferPointer { k in
+            valuePointers.withUnsafeBufferPointer { v in body(k.baseAddress!, v.baseAddress!) }
         }
     }
 
