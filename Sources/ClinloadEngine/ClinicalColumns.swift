@@ -130,17 +130,7 @@ final class Pseudonymizer {
         // RFC 9562 version 8 (custom) with the RFC variant: a valid UUID, marked as not random.
         scratch[6] = (scratch[6] & 0x0F) | 0x80
         scratch[8] = (scratch[8] & 0x3F) | 0x80
-        func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10 }
-        // Spelt out on the stack, then appended at once (four of these per event row).
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
-            var j = 0
-            for i in 0..<16 {
-                if i == 4 || i == 6 || i == 8 || i == 10 { text[j] = UInt8(ascii: "-"); j += 1 }
-                text[j] = hex(scratch[i] >> 4)
-                text[j + 1] = hex(scratch[i] & 0x0F)
-                j += 2
-            }
-            out.append(contentsOf: UnsafeBufferPointer(text))
-        }
+        let pseudonym = scratch.withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
+        TextCopyEncoder.appendUUIDText(pseudonym, into: &out)
     }
 }

@@ -57,21 +57,35 @@ public enum TextCopyEncoder: CopyFieldFormat {
         out.append(tab)
     }
 
-    /// The UUID in its canonical 36-character form. Written into a stack buffer and
-    /// appended once: every row carries two or three of these.
+    /// The UUID in its canonical 36-character form, as a field. Written into a
+    /// stack buffer and appended once: every row carries two or three of these.
     public static func appendUUID(_ uuid: UUID, into out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 37) { text in
-            withUnsafeBytes(of: uuid.uuid) { raw in
-                var j = 0
-                for i in 0..<16 {
-                    if i == 4 || i == 6 || i == 8 || i == 10 { text[j] = UInt8(ascii: "-"); j += 1 }
-                    text[j] = hexDigit(raw[i] >> 4)
-                    text[j + 1] = hexDigit(raw[i] & 0x0F)
-                    j += 2
-                }
-            }
+            spell(uuid, into: text.baseAddress!)
             text[36] = tab
             out.append(contentsOf: UnsafeBufferPointer(text))
+        }
+    }
+
+    /// The UUID's canonical 36 characters alone (no field separator): a value
+    /// some caller builds inside `appendValue`, such as a pseudonym.
+    public static func appendUUIDText(_ uuid: UUID, into out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            spell(uuid, into: text.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(text))
+        }
+    }
+
+    /// Writes `8-4-4-4-12` lowercase hex digits (36 bytes) at `text`.
+    private static func spell(_ uuid: UUID, into text: UnsafeMutablePointer<UInt8>) {
+        withUnsafeBytes(of: uuid.uuid) { raw in
+            var j = 0
+            for i in 0..<16 {
+                if i == 4 || i == 6 || i == 8 || i == 10 { text[j] = UInt8(ascii: "-"); j += 1 }
+                text[j] = hexDigit(raw[i] >> 4)
+                text[j + 1] = hexDigit(raw[i] & 0x0F)
+                j += 2
+            }
         }
     }
 

@@ -12,13 +12,6 @@ import Testing
 /// encounter inside its patient's life.
 @Suite("Synthea encounters generator")
 struct SyntheaEncounterGeneratorTests {
-    let directory: URL
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("clinload-enc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
     /// Each record's fields as strings (header excluded), read with the loads' own CSV reader.
     func records(_ path: String) throws -> [[String]] {
         let reader = try CSVReader(path: path, header: true)
@@ -32,6 +25,8 @@ struct SyntheaEncounterGeneratorTests {
     }
 
     @Test func encountersAreValidAndBelongToThePatientsOfTheSameSeed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clinload-enc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let patientsPath = directory.appendingPathComponent("patients.csv").path
         let encountersPath = directory.appendingPathComponent("encounters.csv").path
