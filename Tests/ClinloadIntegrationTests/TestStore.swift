@@ -28,6 +28,7 @@ enum TestCluster {
 
     static let server: Result<EmbeddedPostgres, Error> = {
         do {
+            stopClustersOfEndedRuns()
             try? FileManager.default.removeItem(at: home)
             let server = try EmbeddedPostgres(home: home, durable: false)
             try server.start()
@@ -40,6 +41,21 @@ enum TestCluster {
             return .failure(error)
         }
     }()
+
+    /// A test process killed by a signal (Ctrl-C, or SIGPIPE when its output
+    /// is piped into `head`) never reaches its `atexit`: its cluster would run
+    /// on, holding memory and a socket. The next test process stops the
+    /// clusters of processes that are gone, and removes their folders.
+    private static func stopClustersOfEndedRuns() {
+        let prefix = "clinload-tests-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = pid_t(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent(name)
+            if let cluster = try? EmbeddedPostgres(home: folder, durable: false) { try? cluster.stop() }
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
 
     /// A new, empty, migrated database; returns its URL.
     static func freshDatabase() throws -> String {
